@@ -1,0 +1,418 @@
+//! A small JQL parser and evaluator for the emulator.
+//!
+//! Covers what the server and a person trying the demo send: AND/OR/NOT,
+//! parentheses, `= != ~ !~ > >= < <=`, `IN`/`NOT IN`, `IS [NOT] EMPTY`,
+//! `currentUser()`, relative dates (`-7d`) and `ORDER BY`. Errors carry Jira's
+//! own wording so clients see what they would see from Jira Cloud.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+/// A parsed query.
+#[derive(Debug, Clone)]
+pub(crate) struct Query {
+    pub(crate) filter: Option<Expr>,
+    pub(crate) order: Vec<(String, bool)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Expr {
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+    Clause { field: String, op: Op, values: Vec<Value> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Eq,
+    Ne,
+    Like,
+    NotLike,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    In,
+    NotIn,
+    IsEmpty,
+    IsNotEmpty,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Value {
+    Text(String),
+    CurrentUser,
+}
+
+/// Fields the emulator knows; anything else gets Jira's "does not exist" error.
+pub(crate) const FIELDS: &[&str] = &[
+    "project", "key", "issuekey", "status", "statuscategory", "assignee", "reporter", "priority",
+    "type", "issuetype", "labels", "text", "summary", "description", "created", "updated", "parent",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Str(String),
+    Op(&'static str),
+    LParen,
+    RParen,
+    Comma,
+}
+
+fn lex(input: &str) -> Result<Vec<Tok>, String> {
+    let chars: Vec<char> = input.chars().collect();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while let Some(&c) = chars.get(i) {
+        match c {
+            c if c.is_whitespace() => i += 1,
+            '(' => {
+                out.push(Tok::LParen);
+                i += 1;
+            }
+            ')' => {
+                out.push(Tok::RParen);
+                i += 1;
+            }
+            ',' => {
+                out.push(Tok::Comma);
+                i += 1;
+            }
+            '"' | '\'' => {
+                let start = i;
+                let mut s = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => {
+                            let raw: String = chars.get(start..).map(|c| c.iter().collect()).unwrap_or_default();
+                            return Err(format!(
+                                "Error in the JQL Query: The quoted string {raw} has not been completed. (line 1, character {})",
+                                start + 1
+                            ));
+                        }
+                        Some('\\') => {
+                            if let Some(&n) = chars.get(i + 1) {
+                                s.push(n);
+                            }
+                            i += 2;
+                        }
+                        Some(&q) if q == c => {
+                            i += 1;
+                            break;
+                        }
+                        Some(&other) => {
+                            s.push(other);
+                            i += 1;
+                        }
+                    }
+                }
+                out.push(Tok::Str(s));
+            }
+            '!' | '=' | '~' | '<' | '>' => {
+                let two: String = chars.get(i..i + 2).map(|c| c.iter().collect()).unwrap_or_default();
+                let op = match two.as_str() {
+                    "!=" => "!=",
+                    "!~" => "!~",
+                    ">=" => ">=",
+                    "<=" => "<=",
+                    _ => match c {
+                        '=' => "=",
+                        '~' => "~",
+                        '<' => "<",
+                        '>' => ">",
+                        _ => return Err(format!("Error in the JQL Query: The character '!' is a reserved JQL character. (line 1, character {})", i + 1)),
+                    },
+                };
+                i += op.len();
+                out.push(Tok::Op(op));
+            }
+            _ => {
+                let mut s = String::new();
+                while let Some(&ch) = chars.get(i) {
+                    if ch.is_whitespace() || "()=,!~<>\"'".contains(ch) {
+                        break;
+                    }
+                    s.push(ch);
+                    i += 1;
+                }
+                out.push(Tok::Word(s));
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    toks: Vec<Tok>,
+    pos: usize,
+}
+
+fn describe(t: Option<&Tok>) -> String {
+    match t {
+        None => "the end of the query".to_owned(),
+        Some(Tok::Word(w)) => format!("'{w}'"),
+        Some(Tok::Str(s)) => format!("'\"{s}\"'"),
+        Some(Tok::Op(o)) => format!("'{o}'"),
+        Some(Tok::LParen) => "'('".to_owned(),
+        Some(Tok::RParen) => "')'".to_owned(),
+        Some(Tok::Comma) => "','".to_owned(),
+    }
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos)
+    }
+
+    fn next(&mut self) -> Option<Tok> {
+        let t = self.toks.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+
+    fn keyword(&self, kw: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
+    }
+
+    fn expect_err(&self, what: &str) -> String {
+        match self.peek() {
+            None => format!("Error in the JQL Query: Expecting {what} before the end of the query."),
+            t => format!("Error in the JQL Query: Expecting {what} but got {}.", describe(t)),
+        }
+    }
+
+    fn expr(&mut self) -> Result<Expr, String> {
+        let mut left = self.term()?;
+        while self.keyword("or") {
+            self.pos += 1;
+            let right = self.term()?;
+            left = Expr::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn term(&mut self) -> Result<Expr, String> {
+        let mut left = self.factor()?;
+        while self.keyword("and") {
+            self.pos += 1;
+            let right = self.factor()?;
+            left = Expr::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn factor(&mut self) -> Result<Expr, String> {
+        if self.keyword("not") {
+            self.pos += 1;
+            return Ok(Expr::Not(Box::new(self.factor()?)));
+        }
+        if self.peek() == Some(&Tok::LParen) {
+            self.pos += 1;
+            let inner = self.expr()?;
+            if self.next() != Some(Tok::RParen) {
+                self.pos -= 1;
+                return Err(self.expect_err("')'"));
+            }
+            return Ok(inner);
+        }
+        self.clause()
+    }
+
+    fn clause(&mut self) -> Result<Expr, String> {
+        let field = match self.next() {
+            Some(Tok::Word(w) | Tok::Str(w)) => w,
+            _ => {
+                self.pos -= 1;
+                return Err(self.expect_err("a field name"));
+            }
+        };
+        let lower = field.to_ascii_lowercase();
+        if !FIELDS.contains(&lower.as_str()) {
+            return Err(format!("Field '{field}' does not exist or you do not have permission to view it."));
+        }
+        let op = match self.next() {
+            Some(Tok::Op(o)) => match o {
+                "=" => Op::Eq,
+                "!=" => Op::Ne,
+                "~" => Op::Like,
+                "!~" => Op::NotLike,
+                ">" => Op::Gt,
+                ">=" => Op::Ge,
+                "<" => Op::Lt,
+                _ => Op::Le,
+            },
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("in") => Op::In,
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("not") && self.keyword("in") => {
+                self.pos += 1;
+                Op::NotIn
+            }
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("is") => {
+                let negated = self.keyword("not");
+                if negated {
+                    self.pos += 1;
+                }
+                if self.keyword("empty") || self.keyword("null") {
+                    self.pos += 1;
+                    return Ok(Expr::Clause {
+                        field: lower,
+                        op: if negated { Op::IsNotEmpty } else { Op::IsEmpty },
+                        values: Vec::new(),
+                    });
+                }
+                return Err(self.expect_err("EMPTY or NULL"));
+            }
+            _ => {
+                self.pos -= 1;
+                return Err(self.expect_err("operator"));
+            }
+        };
+        let values = if matches!(op, Op::In | Op::NotIn) {
+            if self.next() != Some(Tok::LParen) {
+                self.pos -= 1;
+                return Err(self.expect_err("'('"));
+            }
+            let mut values = vec![self.value()?];
+            while self.peek() == Some(&Tok::Comma) {
+                self.pos += 1;
+                values.push(self.value()?);
+            }
+            if self.next() != Some(Tok::RParen) {
+                self.pos -= 1;
+                return Err(self.expect_err("')'"));
+            }
+            values
+        } else {
+            vec![self.value()?]
+        };
+        Ok(Expr::Clause { field: lower, op, values })
+    }
+
+    fn value(&mut self) -> Result<Value, String> {
+        match self.next() {
+            Some(Tok::Str(s)) => Ok(Value::Text(s)),
+            Some(Tok::Word(w)) => {
+                if self.peek() == Some(&Tok::LParen) {
+                    self.pos += 1;
+                    if self.next() != Some(Tok::RParen) {
+                        self.pos -= 1;
+                        return Err(self.expect_err("')'"));
+                    }
+                    return if w.eq_ignore_ascii_case("currentUser") {
+                        Ok(Value::CurrentUser)
+                    } else {
+                        Err(format!("Error in the JQL Query: Unable to find JQL function '{w}()'."))
+                    };
+                }
+                Ok(Value::Text(w))
+            }
+            _ => {
+                self.pos -= 1;
+                Err(self.expect_err("either a value, list or function"))
+            }
+        }
+    }
+}
+
+/// Parses JQL. `Err` holds Jira's message for a 400.
+pub(crate) fn parse(input: &str) -> Result<Query, String> {
+    let toks = lex(input)?;
+    let order_at = toks.windows(2).position(|w| {
+        matches!(w, [Tok::Word(a), Tok::Word(b)] if a.eq_ignore_ascii_case("order") && b.eq_ignore_ascii_case("by"))
+    });
+    let (filter_toks, order_toks) = match order_at {
+        Some(at) => (toks.get(..at).unwrap_or_default().to_vec(), toks.get(at + 2..).unwrap_or_default().to_vec()),
+        None => (toks, Vec::new()),
+    };
+    let filter = if filter_toks.is_empty() {
+        None
+    } else {
+        let mut p = Parser { toks: filter_toks, pos: 0 };
+        let e = p.expr()?;
+        if p.peek().is_some() {
+            return Err(p.expect_err("either 'OR' or 'AND'"));
+        }
+        Some(e)
+    };
+    let mut order = Vec::new();
+    let mut it = order_toks.into_iter().peekable();
+    while let Some(t) = it.next() {
+        let Tok::Word(field) = t else {
+            return Err("Error in the JQL Query: Expecting a field name in ORDER BY.".to_owned());
+        };
+        let mut desc = false;
+        if let Some(Tok::Word(d)) = it.peek() {
+            if d.eq_ignore_ascii_case("desc") || d.eq_ignore_ascii_case("asc") {
+                desc = d.eq_ignore_ascii_case("desc");
+                it.next();
+            }
+        }
+        order.push((field.to_ascii_lowercase(), desc));
+        if matches!(it.peek(), Some(Tok::Comma)) {
+            it.next();
+        }
+    }
+    Ok(Query { filter, order })
+}
+
+/// Resolves a JQL date value: `-7d`, `-2w`, `-12h`, `-30m`, `2026-11-01`, `2026-11-01 10:00`.
+pub(crate) fn date_value(raw: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if let Some(rest) = raw.strip_prefix('-') {
+        let (num, unit) = rest.split_at(rest.len().checked_sub(1)?);
+        let n: i64 = num.parse().ok()?;
+        let d = match unit {
+            "d" => Duration::days(n),
+            "w" => Duration::weeks(n),
+            "h" => Duration::hours(n),
+            "m" => Duration::minutes(n),
+            _ => return None,
+        };
+        return Some(now - d);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M").ok().map(|t| t.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_boolean_structure_and_order() {
+        let q = parse(r#"project = DEMO AND (status = "In Progress" OR assignee = currentUser()) ORDER BY updated DESC, key"#).unwrap();
+        assert!(matches!(q.filter, Some(Expr::And(..))));
+        assert_eq!(q.order, vec![("updated".to_owned(), true), ("key".to_owned(), false)]);
+    }
+
+    #[test]
+    fn errors_use_jira_wording() {
+        assert_eq!(
+            parse("project = DEMO AND (status = Done").unwrap_err(),
+            "Error in the JQL Query: Expecting ')' before the end of the query."
+        );
+        assert_eq!(
+            parse("stauts = Done").unwrap_err(),
+            "Field 'stauts' does not exist or you do not have permission to view it."
+        );
+        assert!(parse("summary ~ \"open").unwrap_err().contains("has not been completed"));
+        assert!(parse("project = DEMO status = Done").unwrap_err().contains("Expecting either 'OR' or 'AND'"));
+    }
+
+    #[test]
+    fn in_lists_and_empty_checks_parse() {
+        let q = parse("status in (\"To Do\", Done) AND assignee is EMPTY AND labels not in (x)").unwrap();
+        assert!(q.filter.is_some());
+        assert!(parse("ORDER BY key").unwrap().filter.is_none());
+    }
+
+    #[test]
+    fn relative_and_absolute_dates() {
+        let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z").unwrap().with_timezone(&Utc);
+        assert_eq!(date_value("-1d", now).unwrap().to_rfc3339(), "2026-11-24T12:00:00+00:00");
+        assert_eq!(date_value("2026-11-01", now).unwrap().to_rfc3339(), "2026-11-01T00:00:00+00:00");
+        assert!(date_value("yesterday", now).is_none());
+    }
+}

@@ -1,0 +1,559 @@
+//! The emulator's data model, seed data and JSON rendering in Jira's shapes.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+
+use super::jql::{self, Expr, Op, Query};
+use crate::jira::adf;
+
+pub(crate) struct UserRec {
+    pub(crate) account_id: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) email: &'static str,
+}
+
+pub(crate) const USERS: &[UserRec] = &[
+    UserRec { account_id: "acc-dana", name: "Dana Demo", email: "demo@example.com" },
+    UserRec { account_id: "acc-sam", name: "Sam Rivera", email: "sam@example.com" },
+    UserRec { account_id: "acc-priya", name: "Priya Patel", email: "priya@example.com" },
+    UserRec { account_id: "acc-lee", name: "Lee Chen", email: "lee@example.com" },
+];
+
+/// (id, name, category key, category name, colour)
+pub(crate) const STATUSES: &[(&str, &str, &str, &str, &str)] = &[
+    ("10000", "To Do", "new", "To Do", "blue-gray"),
+    ("3", "In Progress", "indeterminate", "In Progress", "yellow"),
+    ("10001", "In Review", "indeterminate", "In Progress", "yellow"),
+    ("10002", "Done", "done", "Done", "green"),
+];
+
+/// The workflow: (transition id, name, from status, to status).
+pub(crate) const WORKFLOW: &[(&str, &str, &str, &str)] = &[
+    ("11", "Start progress", "To Do", "In Progress"),
+    ("21", "Send to review", "In Progress", "In Review"),
+    ("31", "Stop progress", "In Progress", "To Do"),
+    ("41", "Approve", "In Review", "Done"),
+    ("51", "Request changes", "In Review", "In Progress"),
+    ("61", "Reopen", "Done", "To Do"),
+];
+
+pub(crate) const PRIORITIES: &[(&str, &str)] =
+    &[("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low"), ("5", "Lowest")];
+
+/// (id, name, subtask)
+pub(crate) const ISSUE_TYPES: &[(&str, &str, bool)] =
+    &[("10001", "Task", false), ("10002", "Bug", false), ("10003", "Story", false), ("10004", "Epic", false), ("10005", "Subtask", true)];
+
+pub(crate) const PROJECTS: &[(&str, &str, &str)] = &[("10000", "DEMO", "Demo Platform"), ("10001", "OPS", "Operations")];
+
+#[derive(Debug, Clone)]
+pub(crate) struct Comment {
+    pub(crate) id: u64,
+    pub(crate) author: usize,
+    pub(crate) body: Value,
+    pub(crate) created: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Change {
+    pub(crate) id: u64,
+    pub(crate) author: usize,
+    pub(crate) created: DateTime<Utc>,
+    pub(crate) field: String,
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Issue {
+    pub(crate) id: u64,
+    pub(crate) key: String,
+    pub(crate) project: &'static str,
+    pub(crate) summary: String,
+    pub(crate) description: Option<Value>,
+    pub(crate) issue_type: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) priority: &'static str,
+    pub(crate) assignee: Option<usize>,
+    pub(crate) reporter: usize,
+    pub(crate) labels: Vec<String>,
+    pub(crate) created: DateTime<Utc>,
+    pub(crate) updated: DateTime<Utc>,
+    pub(crate) parent: Option<String>,
+    pub(crate) comments: Vec<Comment>,
+    pub(crate) history: Vec<Change>,
+    /// (link type, this issue is the outward side, other key)
+    pub(crate) links: Vec<(&'static str, bool, String)>,
+}
+
+/// All mutable emulator data.
+#[derive(Debug, Default)]
+pub(crate) struct Data {
+    pub(crate) issues: BTreeMap<String, Issue>,
+    pub(crate) next_id: u64,
+    pub(crate) next_num: BTreeMap<&'static str, u64>,
+    pub(crate) next_comment: u64,
+}
+
+pub(crate) fn jira_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+}
+
+pub(crate) fn status_json(name: &str) -> Value {
+    let (id, name, key, cat, colour) = STATUSES.iter().find(|s| s.1 == name).copied().unwrap_or(("0", "Unknown", "undefined", "No Category", "medium-gray"));
+    json!({ "id": id, "name": name, "statusCategory": { "key": key, "name": cat, "colorName": colour } })
+}
+
+pub(crate) fn user_json(idx: usize) -> Value {
+    USERS.get(idx).map_or(Value::Null, |u| {
+        json!({ "accountId": u.account_id, "displayName": u.name, "emailAddress": u.email, "active": true, "accountType": "atlassian" })
+    })
+}
+
+fn type_json(name: &str) -> Value {
+    let (id, name, sub) = ISSUE_TYPES.iter().find(|t| t.1 == name).copied().unwrap_or(("0", "Task", false));
+    json!({ "id": id, "name": name, "subtask": sub })
+}
+
+fn priority_json(name: &str) -> Value {
+    let (id, name) = PRIORITIES.iter().find(|p| p.1 == name).copied().unwrap_or(("3", "Medium"));
+    json!({ "id": id, "name": name })
+}
+
+fn adf_text(text: &str) -> Value {
+    adf::from_markdown(text)
+}
+
+const TITLES: &[&str] = &[
+    "Login page times out on slow networks",
+    "Add CSV export to the reports screen",
+    "Upgrade the payment SDK to v5",
+    "Search results ignore archived projects",
+    "Nightly backup job fails on large tenants",
+    "Dark mode colours are unreadable in tables",
+    "Document the public webhooks API",
+    "Rate limiter drops requests during deploys",
+    "Onboarding email links point to staging",
+    "Mobile app crashes when the session expires",
+    "Slow query on the audit log page",
+    "Add SSO support for Okta",
+];
+
+impl Data {
+    /// The demo site: two projects, ~60 issues across all statuses, a rich DEMO-1.
+    pub(crate) fn seeded(now: DateTime<Utc>) -> Self {
+        let mut d = Self { next_id: 10000, next_comment: 20000, ..Self::default() };
+        let statuses = ["To Do", "In Progress", "In Review", "Done", "To Do", "In Progress", "Done"];
+        let types = ["Bug", "Task", "Story", "Task", "Bug"];
+        let prios = ["High", "Medium", "Low", "Highest", "Medium", "Lowest"];
+        for i in 0..60_usize {
+            let project = if i % 5 == 4 { "OPS" } else { "DEMO" };
+            let title = TITLES.get(i % TITLES.len()).copied().unwrap_or("Task");
+            let summary = if i < TITLES.len() { title.to_owned() } else { format!("{title} (follow-up {})", i / TITLES.len()) };
+            let age = 90 - i as i64;
+            let created = now - Duration::days(age) - Duration::hours(i as i64 % 7);
+            // Older issues were touched longer ago: some open ones are stale.
+            let updated = created + Duration::days((age / 3).min(age - 1).max(0)) / 2;
+            let status = statuses.get(i % statuses.len()).copied().unwrap_or("To Do");
+            let key = d.insert(Issue {
+                id: 0,
+                key: String::new(),
+                project,
+                summary,
+                description: Some(adf_text(&format!(
+                    "Reported by support.\n\n## Steps\n\n1. Open the app\n2. Trigger: {title}\n\nExpected: it works."
+                ))),
+                issue_type: types.get(i % types.len()).copied().unwrap_or("Task"),
+                status,
+                priority: prios.get(i % prios.len()).copied().unwrap_or("Medium"),
+                assignee: if i % 4 == 3 { None } else { Some(i % USERS.len()) },
+                reporter: (i + 1) % USERS.len(),
+                labels: match i % 3 {
+                    0 => vec!["backend".to_owned()],
+                    1 => vec!["frontend".to_owned(), "ux".to_owned()],
+                    _ => Vec::new(),
+                },
+                created,
+                updated,
+                parent: None,
+                comments: Vec::new(),
+                history: Vec::new(),
+                links: Vec::new(),
+            });
+            if status != "To Do"
+                && let Some(issue) = d.issues.get_mut(&key)
+            {
+                issue.history.push(Change {
+                    id: 30000 + i as u64,
+                    author: i % USERS.len(),
+                    created: updated,
+                    field: "status".to_owned(),
+                    from: Some("To Do".to_owned()),
+                    to: Some(status.to_owned()),
+                });
+            }
+        }
+        d.enrich_demo_1(now);
+        d
+    }
+
+    fn enrich_demo_1(&mut self, now: DateTime<Utc>) {
+        let description = adf_text(
+            "Users on slow networks see **Session expired** after 10 s on the login page.\n\n\
+             ## Steps to reproduce\n\n1. Throttle the network to 3G\n2. Open `/login`\n3. Submit valid credentials\n\n\
+             ## Notes\n\n- Happens on web and mobile\n- Started after the 4.2 release\n\n\
+             ```js\nfetch('/api/session', { timeout: 10000 })\n```",
+        );
+        self.subtask("DEMO-1", "Raise the session request timeout", "Done", now - Duration::days(20));
+        self.subtask("DEMO-1", "Add a retry with backoff on the login call", "In Progress", now - Duration::days(10));
+        let comment_id = self.next_comment;
+        self.next_comment += 3;
+        if let Some(issue) = self.issues.get_mut("DEMO-1") {
+            issue.description = Some(description);
+            issue.status = "In Progress";
+            issue.assignee = Some(0);
+            issue.labels = vec!["auth".to_owned(), "backend".to_owned()];
+            issue.links = vec![("Blocks", true, "DEMO-4".to_owned()), ("Relates", false, "OPS-5".to_owned())];
+            issue.comments = vec![
+                Comment { id: comment_id, author: 1, body: adf_text("Reproduced on 3G. The request takes 12 s."), created: now - Duration::days(6) },
+                Comment { id: comment_id + 1, author: 0, body: adf_text("Raising the timeout in `session.ts` fixes it locally."), created: now - Duration::days(3) },
+                Comment { id: comment_id + 2, author: 2, body: adf_text("QA: please verify on the **staging** build."), created: now - Duration::days(1) },
+            ];
+            issue.history = vec![
+                Change { id: 39001, author: 1, created: now - Duration::days(8), field: "status".to_owned(), from: Some("To Do".to_owned()), to: Some("In Progress".to_owned()) },
+                Change { id: 39002, author: 0, created: now - Duration::days(2), field: "status".to_owned(), from: Some("In Progress".to_owned()), to: Some("In Review".to_owned()) },
+                Change { id: 39003, author: 2, created: now - Duration::days(1), field: "status".to_owned(), from: Some("In Review".to_owned()), to: Some("In Progress".to_owned()) },
+            ];
+            issue.updated = now - Duration::days(1);
+        }
+    }
+
+    fn subtask(&mut self, parent: &str, summary: &str, status: &'static str, created: DateTime<Utc>) -> String {
+        let project = self.issues.get(parent).map_or("DEMO", |p| p.project);
+        self.insert(Issue {
+            id: 0,
+            key: String::new(),
+            project,
+            summary: summary.to_owned(),
+            description: None,
+            issue_type: "Subtask",
+            status,
+            priority: "Medium",
+            assignee: Some(0),
+            reporter: 0,
+            labels: Vec::new(),
+            created,
+            updated: created,
+            parent: Some(parent.to_owned()),
+            comments: Vec::new(),
+            history: Vec::new(),
+            links: Vec::new(),
+        })
+    }
+
+    /// Stores an issue, assigning id and key. Returns the key.
+    pub(crate) fn insert(&mut self, mut issue: Issue) -> String {
+        let num = self.next_num.entry(issue.project).or_insert(0);
+        *num += 1;
+        issue.key = format!("{}-{num}", issue.project);
+        issue.id = self.next_id;
+        self.next_id += 1;
+        let key = issue.key.clone();
+        self.issues.insert(key.clone(), issue);
+        key
+    }
+
+    /// Looks an issue up by key (any case) or numeric id.
+    pub(crate) fn find(&self, key_or_id: &str) -> Option<&Issue> {
+        let upper = key_or_id.to_ascii_uppercase();
+        self.issues.get(&upper).or_else(|| self.issues.values().find(|i| i.id.to_string() == key_or_id))
+    }
+
+    pub(crate) fn find_key(&self, key_or_id: &str) -> Option<String> {
+        self.find(key_or_id).map(|i| i.key.clone())
+    }
+
+    pub(crate) fn subtasks(&self, key: &str) -> Vec<&Issue> {
+        self.issues.values().filter(|i| i.parent.as_deref() == Some(key)).collect()
+    }
+
+    fn ref_json(&self, key: &str) -> Value {
+        match self.issues.get(key) {
+            Some(i) => json!({
+                "id": i.id.to_string(), "key": i.key,
+                "fields": { "summary": i.summary, "status": status_json(i.status), "issuetype": type_json(i.issue_type), "priority": priority_json(i.priority) }
+            }),
+            None => json!({ "key": key }),
+        }
+    }
+
+    /// Renders an issue like `GET /rest/api/3/issue/{key}`, limited to `fields`
+    /// (`None` = all).
+    pub(crate) fn issue_json(&self, issue: &Issue, base: &str, fields: Option<&[String]>, changelog: bool) -> Value {
+        let want = |name: &str| fields.is_none_or(|f| f.iter().any(|x| x == name || x == "*all" || x == "*navigable"));
+        let mut out = serde_json::Map::new();
+        let mut put = |name: &str, v: Value| {
+            if want(name) {
+                out.insert(name.to_owned(), v);
+            }
+        };
+        put("summary", json!(issue.summary));
+        put("status", status_json(issue.status));
+        put("assignee", issue.assignee.map_or(Value::Null, user_json));
+        put("reporter", user_json(issue.reporter));
+        put("priority", priority_json(issue.priority));
+        put("issuetype", type_json(issue.issue_type));
+        put("labels", json!(issue.labels));
+        put("created", json!(jira_time(issue.created)));
+        put("updated", json!(jira_time(issue.updated)));
+        put("description", issue.description.clone().unwrap_or(Value::Null));
+        put("project", PROJECTS.iter().find(|p| p.1 == issue.project).map_or(Value::Null, |p| json!({ "id": p.0, "key": p.1, "name": p.2 })));
+        put("parent", issue.parent.as_deref().map_or(Value::Null, |p| self.ref_json(p)));
+        put("subtasks", Value::Array(self.subtasks(&issue.key).iter().map(|s| self.ref_json(&s.key)).collect()));
+        put(
+            "issuelinks",
+            Value::Array(
+                issue
+                    .links
+                    .iter()
+                    .enumerate()
+                    .map(|(n, (kind, outward, other))| {
+                        let (inward, outward_name) = match *kind {
+                            "Blocks" => ("is blocked by", "blocks"),
+                            "Duplicate" => ("is duplicated by", "duplicates"),
+                            _ => ("relates to", "relates to"),
+                        };
+                        let side = if *outward { "outwardIssue" } else { "inwardIssue" };
+                        json!({ "id": (issue.id * 10 + n as u64).to_string(), "type": { "name": kind, "inward": inward, "outward": outward_name }, side: self.ref_json(other) })
+                    })
+                    .collect(),
+            ),
+        );
+        put(
+            "comment",
+            json!({
+                "comments": issue.comments.iter().map(|c| comment_json(c, &issue.key, base)).collect::<Vec<_>>(),
+                "maxResults": issue.comments.len(), "total": issue.comments.len(), "startAt": 0
+            }),
+        );
+        let mut json = json!({
+            "id": issue.id.to_string(), "key": issue.key,
+            "self": format!("{base}/rest/api/3/issue/{}", issue.id),
+            "fields": Value::Object(out),
+        });
+        if changelog && let Some(obj) = json.as_object_mut() {
+            let histories: Vec<Value> = issue
+                .history
+                .iter()
+                .rev()
+                .map(|h| {
+                    json!({
+                        "id": h.id.to_string(), "author": user_json(h.author), "created": jira_time(h.created),
+                        "items": [{ "field": h.field, "fieldtype": "jira", "fromString": h.from, "toString": h.to }]
+                    })
+                })
+                .collect();
+            obj.insert("changelog".to_owned(), json!({ "startAt": 0, "maxResults": histories.len(), "total": histories.len(), "histories": histories }));
+        }
+        json
+    }
+
+    /// Runs a parsed query: filter, then order (default: key descending, like Jira).
+    pub(crate) fn search(&self, query: &Query, me: usize, now: DateTime<Utc>) -> Result<Vec<&Issue>, String> {
+        if let Some(filter) = &query.filter {
+            check_values(filter)?;
+        }
+        let mut hits: Vec<&Issue> = self
+            .issues
+            .values()
+            .filter(|i| query.filter.as_ref().is_none_or(|f| eval(f, i, me, now)))
+            .collect();
+        let order = if query.order.is_empty() { vec![("key".to_owned(), true)] } else { query.order.clone() };
+        hits.sort_by(|a, b| {
+            let mut ord = std::cmp::Ordering::Equal;
+            for (field, desc) in &order {
+                let o = sort_key(a, field).cmp(&sort_key(b, field));
+                let o = if *desc { o.reverse() } else { o };
+                if o != std::cmp::Ordering::Equal {
+                    ord = o;
+                    break;
+                }
+            }
+            ord
+        });
+        Ok(hits)
+    }
+}
+
+pub(crate) fn comment_json(c: &Comment, key: &str, base: &str) -> Value {
+    json!({
+        "id": c.id.to_string(), "self": format!("{base}/rest/api/3/issue/{key}/comment/{}", c.id),
+        "author": user_json(c.author), "body": c.body,
+        "created": jira_time(c.created), "updated": jira_time(c.created)
+    })
+}
+
+fn sort_key(i: &Issue, field: &str) -> (i64, String) {
+    match field {
+        "updated" => (i.updated.timestamp_millis(), String::new()),
+        "created" => (i.created.timestamp_millis(), String::new()),
+        "priority" => (PRIORITIES.iter().position(|p| p.1 == i.priority).map_or(9, |p| p as i64), String::new()),
+        "status" => (0, i.status.to_owned()),
+        "summary" => (0, i.summary.to_lowercase()),
+        // key: order by project, then number.
+        _ => {
+            let num = i.key.rsplit('-').next().and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
+            (num, i.project.to_owned())
+        }
+    }
+}
+
+/// Jira checks values of some fields before searching.
+fn check_values(e: &Expr) -> Result<(), String> {
+    match e {
+        Expr::And(a, b) | Expr::Or(a, b) => check_values(a).and_then(|()| check_values(b)),
+        Expr::Not(a) => check_values(a),
+        Expr::Clause { field, values, .. } => {
+            for v in values {
+                let jql::Value::Text(t) = v else { continue };
+                let known = match field.as_str() {
+                    "project" => PROJECTS.iter().any(|p| p.1.eq_ignore_ascii_case(t) || p.0 == t || p.2.eq_ignore_ascii_case(t)),
+                    "status" => STATUSES.iter().any(|s| s.1.eq_ignore_ascii_case(t) || s.0 == t),
+                    "priority" => PRIORITIES.iter().any(|p| p.1.eq_ignore_ascii_case(t)),
+                    "type" | "issuetype" => ISSUE_TYPES.iter().any(|p| p.1.eq_ignore_ascii_case(t)),
+                    "created" | "updated" => {
+                        if jql::date_value(t, Utc::now()).is_none() {
+                            return Err(format!(
+                                "Date value '{t}' for field '{field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'."
+                            ));
+                        }
+                        true
+                    }
+                    _ => true,
+                };
+                if !known {
+                    return Err(format!("The value '{t}' does not exist for the field '{field}'."));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn user_matches(idx: Option<usize>, v: &jql::Value, me: usize) -> bool {
+    match v {
+        jql::Value::CurrentUser => idx == Some(me),
+        jql::Value::Text(t) => idx.and_then(|i| USERS.get(i)).is_some_and(|u| {
+            u.account_id == t || u.email.eq_ignore_ascii_case(t) || u.name.eq_ignore_ascii_case(t)
+        }),
+    }
+}
+
+fn text_of(i: &Issue) -> String {
+    let mut s = i.summary.to_lowercase();
+    if let Some(d) = &i.description {
+        s.push(' ');
+        s.push_str(&adf::to_markdown(d).to_lowercase());
+    }
+    for c in &i.comments {
+        s.push(' ');
+        s.push_str(&adf::to_markdown(&c.body).to_lowercase());
+    }
+    s
+}
+
+fn eval(e: &Expr, i: &Issue, me: usize, now: DateTime<Utc>) -> bool {
+    match e {
+        Expr::And(a, b) => eval(a, i, me, now) && eval(b, i, me, now),
+        Expr::Or(a, b) => eval(a, i, me, now) || eval(b, i, me, now),
+        Expr::Not(a) => !eval(a, i, me, now),
+        Expr::Clause { field, op, values } => clause(field, *op, values, i, me, now),
+    }
+}
+
+fn clause(field: &str, op: Op, values: &[jql::Value], i: &Issue, me: usize, now: DateTime<Utc>) -> bool {
+    let first = values.first();
+    let text = |v: &jql::Value| match v {
+        jql::Value::Text(t) => t.clone(),
+        jql::Value::CurrentUser => String::new(),
+    };
+    let eq_any = |pred: &dyn Fn(&jql::Value) -> bool| values.iter().any(pred);
+    let positive = match field {
+        "assignee" | "reporter" => {
+            let who = if field == "assignee" { i.assignee } else { Some(i.reporter) };
+            match op {
+                Op::IsEmpty => return who.is_none(),
+                Op::IsNotEmpty => return who.is_some(),
+                _ => eq_any(&|v| user_matches(who, v, me)),
+            }
+        }
+        "created" | "updated" => {
+            let t = if field == "created" { i.created } else { i.updated };
+            let Some(v) = first.map(text).and_then(|s| jql::date_value(&s, now)) else { return false };
+            return match op {
+                Op::Gt => t > v,
+                Op::Ge => t >= v,
+                Op::Lt => t < v,
+                Op::Le => t <= v,
+                Op::Eq => t.date_naive() == v.date_naive(),
+                _ => t.date_naive() != v.date_naive(),
+            };
+        }
+        "text" | "summary" | "description" => {
+            let hay = match field {
+                "summary" => i.summary.to_lowercase(),
+                "description" => i.description.as_ref().map(|d| adf::to_markdown(d).to_lowercase()).unwrap_or_default(),
+                _ => text_of(i),
+            };
+            if matches!(op, Op::IsEmpty) {
+                return hay.is_empty();
+            }
+            let needle = first.map(text).unwrap_or_default().to_lowercase();
+            let words: Vec<&str> = needle.split_whitespace().collect();
+            let found = !words.is_empty() && words.iter().all(|w| hay.contains(w.trim_matches('*')));
+            return if matches!(op, Op::NotLike) { !found } else { found };
+        }
+        "labels" => match op {
+            Op::IsEmpty => return i.labels.is_empty(),
+            Op::IsNotEmpty => return !i.labels.is_empty(),
+            _ => eq_any(&|v| i.labels.iter().any(|l| l.eq_ignore_ascii_case(&text(v)))),
+        },
+        "parent" => match op {
+            Op::IsEmpty => return i.parent.is_none(),
+            Op::IsNotEmpty => return i.parent.is_some(),
+            _ => eq_any(&|v| i.parent.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&text(v)))),
+        },
+        "priority" if matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le) => {
+            let rank = |name: &str| PRIORITIES.iter().position(|p| p.1.eq_ignore_ascii_case(name)).unwrap_or(9);
+            let (mine, theirs) = (rank(i.priority), rank(&first.map(text).unwrap_or_default()));
+            // Higher priority = lower rank number.
+            return match op {
+                Op::Gt => mine < theirs,
+                Op::Ge => mine <= theirs,
+                Op::Lt => mine > theirs,
+                _ => mine >= theirs,
+            };
+        }
+        _ => {
+            let actual: Vec<String> = match field {
+                "project" => PROJECTS.iter().filter(|p| p.1 == i.project).flat_map(|p| [p.0.to_owned(), p.1.to_owned(), p.2.to_owned()]).collect(),
+                "key" | "issuekey" => vec![i.key.clone(), i.id.to_string()],
+                "status" => STATUSES.iter().filter(|s| s.1 == i.status).flat_map(|s| [s.0.to_owned(), s.1.to_owned()]).collect(),
+                "statuscategory" => STATUSES.iter().filter(|s| s.1 == i.status).flat_map(|s| [s.2.to_owned(), s.3.to_owned()]).collect(),
+                "priority" => vec![i.priority.to_owned()],
+                _ => vec![i.issue_type.to_owned()],
+            };
+            match op {
+                Op::IsEmpty => return actual.is_empty(),
+                Op::IsNotEmpty => return !actual.is_empty(),
+                _ => eq_any(&|v| actual.iter().any(|a| a.eq_ignore_ascii_case(&text(v)))),
+            }
+        }
+    };
+    match op {
+        Op::Ne | Op::NotIn | Op::NotLike => !positive,
+        _ => positive,
+    }
+}

@@ -1,0 +1,30 @@
+//! Serving `JiraMcp` over stdio: stdout is the JSON-RPC wire, logs go to stderr.
+
+use rmcp::ServiceExt;
+
+use super::JiraMcp;
+
+/// Why serving stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The client never completed `initialize`.
+    #[error("MCP initialization failed: {0}")]
+    Init(String),
+    /// The service task failed.
+    #[error("MCP service failed: {0}")]
+    Service(String),
+}
+
+/// Serves one client on stdin/stdout until it disconnects.
+///
+/// # Errors
+/// When the handshake fails or the service task dies.
+pub async fn serve(server: JiraMcp) -> Result<(), ServeError> {
+    let sweeper = server.clone();
+    // Sweeping leftovers needs Docker; never delay the handshake for it.
+    tokio::spawn(async move { sweeper.sweep_sandbox().await });
+    let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| ServeError::Init(e.to_string()))?;
+    let reason = running.waiting().await.map_err(|e| ServeError::Service(e.to_string()))?;
+    tracing::info!(?reason, "stdio session ended");
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! Logging: human-readable lines on stderr only (stdout is the MCP wire in stdio mode).
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber. `RUST_LOG` overrides the default level (info).
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let installed = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .try_init();
+    // Already installed (tests call init more than once): keep the first.
+    drop(installed);
+}

@@ -1,0 +1,307 @@
+//! Search toolset: `search_issues` (paged lines) and `summarize_project` (aggregates).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use rmcp::{handler::server::wrapper::Parameters, tool, tool_router};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::{
+    error::ToolError,
+    jira::{
+        LINE_FIELDS,
+        jql::{self, Assignee, Filters},
+        models::Issue,
+    },
+    server::JiraMcp,
+    tools::{UserChoice, clip, day, decode_cursor, encode_cursor, issue_line, resolve_user},
+};
+
+const MAX_PAGE: u32 = 50;
+
+fn default_page_size() -> u32 {
+    20
+}
+
+/// Arguments of `search_issues`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SearchIssuesParams {
+    /// Full JQL, e.g. `project = DEMO AND status = "In Progress" ORDER BY priority DESC`. Do not combine with the filters below.
+    #[serde(default)]
+    jql: Option<String>,
+    /// Project key, e.g. DEMO.
+    #[serde(default)]
+    project: Option<String>,
+    /// Status name, e.g. "In Progress".
+    #[serde(default)]
+    status: Option<String>,
+    /// "me", "none", an email or a display name.
+    #[serde(default)]
+    assignee: Option<String>,
+    /// Words to find in summary, description and comments.
+    #[serde(default)]
+    text: Option<String>,
+    /// Updated on/after a date (2026-11-01) or offset (-7d, -2w).
+    #[serde(default)]
+    updated_since: Option<String>,
+    /// Issues per page, 1-50 (default 20).
+    #[serde(default = "default_page_size")]
+    #[schemars(range(min = 1, max = 50))]
+    page_size: u32,
+    /// Cursor from the previous page's MORE AVAILABLE line; omit for page 1.
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+fn default_max_issues() -> u32 {
+    500
+}
+
+fn default_stale_days() -> u32 {
+    14
+}
+
+/// Arguments of `summarize_project`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SummarizeProjectParams {
+    /// Project key, e.g. DEMO. Give this or jql.
+    #[serde(default)]
+    project: Option<String>,
+    /// JQL scope instead of a project, e.g. `project = DEMO AND sprint in openSprints()`.
+    #[serde(default)]
+    jql: Option<String>,
+    /// Open issues not updated for this many days count as stale (default 14).
+    #[serde(default = "default_stale_days")]
+    #[schemars(range(min = 1, max = 365))]
+    stale_days: u32,
+    /// Most issues to scan, 1-1000 (default 500).
+    #[serde(default = "default_max_issues")]
+    #[schemars(range(min = 1, max = 1000))]
+    max_issues: u32,
+}
+
+fn some_trimmed(v: Option<&String>) -> Option<&str> {
+    v.map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
+#[tool_router(router = search_router, vis = "pub(crate)")]
+impl JiraMcp {
+    /// Find issues by JQL or simple filters; one line per issue:
+    /// `KEY | summary | status | assignee | priority | updated`.
+    /// Give `jql`, or any of project/status/assignee/text/updated_since (ANDed, newest first), not both.
+    /// Paging: the output ends with `MORE AVAILABLE: ... cursor="..."` (repeat the same query with that
+    /// cursor) or `END OF RESULTS`. Not for one issue's details (use get_issue) or for counts and
+    /// breakdowns (use summarize_project).
+    #[tool(annotations(title = "Search issues", read_only_hint = true, open_world_hint = true))]
+    pub(crate) async fn search_issues(&self, Parameters(p): Parameters<SearchIssuesParams>) -> Result<String, ToolError> {
+        if !(1..=MAX_PAGE).contains(&p.page_size) {
+            return Err(ToolError::InvalidInput(format!("page_size must be 1-{MAX_PAGE}, got {}", p.page_size)));
+        }
+        let jql = self.search_jql(&p).await?;
+        let token = match some_trimmed(p.cursor.as_ref()) {
+            Some(c) => Some(decode_cursor(&jql, c, "search_issues")?),
+            None => None,
+        };
+        let page = self.jira.search(&jql, LINE_FIELDS, p.page_size, token.as_deref()).await?;
+        let mut out = String::with_capacity(128 + page.issues.len() * 96);
+        let _ = writeln!(out, "JQL: {jql}");
+        if page.issues.is_empty() {
+            out.push_str("No issues match.\n");
+        }
+        for issue in &page.issues {
+            out.push_str(&issue_line(issue));
+            out.push('\n');
+        }
+        match page.next_page_token.as_deref().filter(|_| page.is_last != Some(true)) {
+            Some(next) => {
+                let _ = write!(
+                    out,
+                    "MORE AVAILABLE: call search_issues again with the same query and cursor=\"{}\"",
+                    encode_cursor(&jql, next)
+                );
+            }
+            None => out.push_str("END OF RESULTS"),
+        }
+        Ok(out)
+    }
+
+    /// Aggregate view of a project or JQL scope, computed server-side over up to max_issues issues:
+    /// counts by status, assignee and priority, the oldest open issues and the stale ones
+    /// (open, not updated for stale_days). Use it for "how is project X doing" instead of paging
+    /// through search_issues. Not for listing specific issues (use search_issues).
+    #[tool(annotations(title = "Summarize project", read_only_hint = true, open_world_hint = true))]
+    pub(crate) async fn summarize_project(&self, Parameters(p): Parameters<SummarizeProjectParams>) -> Result<String, ToolError> {
+        let jql = match (some_trimmed(p.project.as_ref()), some_trimmed(p.jql.as_ref())) {
+            (Some(project), None) => {
+                let key = jql::project_key(project).map_err(ToolError::InvalidInput)?;
+                format!("project = {} ORDER BY created ASC", jql::quote(&key))
+            }
+            (None, Some(q)) => q.to_owned(),
+            (Some(_), Some(_)) => {
+                return Err(ToolError::InvalidInput("give project or jql, not both; put the project into the JQL".to_owned()));
+            }
+            (None, None) => return Err(ToolError::InvalidInput("give project (e.g. DEMO) or jql".to_owned())),
+        };
+        if !(1..=1000).contains(&p.max_issues) {
+            return Err(ToolError::InvalidInput(format!("max_issues must be 1-1000, got {}", p.max_issues)));
+        }
+        let fields = ["summary", "status", "assignee", "priority", "created", "updated"];
+        let mut issues: Vec<Issue> = Vec::new();
+        let mut token: Option<String> = None;
+        let mut complete = false;
+        while issues.len() < p.max_issues as usize {
+            let want = (p.max_issues as usize - issues.len()).min(100) as u32;
+            let page = self.jira.search(&jql, &fields, want, token.as_deref()).await?;
+            issues.extend(page.issues);
+            token = page.next_page_token.filter(|_| page.is_last != Some(true));
+            if token.is_none() {
+                complete = true;
+                break;
+            }
+        }
+        let total = if complete { None } else { self.jira.approximate_count(&jql).await.ok() };
+        Ok(summarize(&jql, &issues, total, complete, p.stale_days, Utc::now()))
+    }
+}
+
+impl JiraMcp {
+    /// The JQL for a search: the caller's, or one composed from the filters.
+    async fn search_jql(&self, p: &SearchIssuesParams) -> Result<String, ToolError> {
+        let project = some_trimmed(p.project.as_ref()).map(jql::project_key).transpose().map_err(ToolError::InvalidInput)?;
+        let since = some_trimmed(p.updated_since.as_ref());
+        if let Some(s) = since {
+            jql::check_since(s).map_err(ToolError::InvalidInput)?;
+        }
+        let resolved = match some_trimmed(p.assignee.as_ref()) {
+            Some(a) => Some(resolve_user(&self.jira, a).await?),
+            None => None,
+        };
+        let filters = Filters {
+            project: project.as_deref(),
+            status: some_trimmed(p.status.as_ref()),
+            assignee: resolved.as_ref().map(|r| match r {
+                UserChoice::Me => Assignee::CurrentUser,
+                UserChoice::Nobody => Assignee::Unassigned,
+                UserChoice::Account { id, .. } => Assignee::AccountId(id),
+            }),
+            text: some_trimmed(p.text.as_ref()),
+            updated_since: since,
+        };
+        match (some_trimmed(p.jql.as_ref()), filters.is_empty()) {
+            (Some(q), true) => Ok(q.to_owned()),
+            (Some(_), false) => Err(ToolError::InvalidInput(
+                "give either jql or the simple filters (project, status, assignee, text, updated_since), not both; \
+                 put the filter into the JQL instead, e.g. `project = DEMO AND status = Done`"
+                    .to_owned(),
+            )),
+            (None, false) => Ok(filters.to_jql()),
+            (None, true) => Err(ToolError::InvalidInput(
+                "no search criteria: give jql or at least one of project, status, assignee, text, updated_since \
+                 (Jira refuses unbounded searches)"
+                    .to_owned(),
+            )),
+        }
+    }
+}
+
+fn parse_time(t: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_str(t?, "%Y-%m-%dT%H:%M:%S%.3f%z").ok().map(|d| d.with_timezone(&Utc))
+}
+
+fn counts(out: &mut String, title: &str, values: impl Iterator<Item = String>) {
+    let mut map: BTreeMap<String, usize> = BTreeMap::new();
+    for v in values {
+        *map.entry(v).or_default() += 1;
+    }
+    let mut sorted: Vec<_> = map.into_iter().collect();
+    sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let parts: Vec<String> = sorted.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let _ = writeln!(out, "{title}: {}", parts.join(", "));
+}
+
+/// Renders the aggregate text (pure, for tests).
+fn summarize(jql: &str, issues: &[Issue], total: Option<u64>, complete: bool, stale_days: u32, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Scope: {jql}");
+    if complete {
+        let _ = writeln!(out, "Issues: {} (all scanned)", issues.len());
+    } else {
+        let about = total.map(|t| format!(" of about {t}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "Issues: scanned the first {}{about} (cap reached: counts below cover only those; narrow the JQL or raise max_issues up to 1000)",
+            issues.len()
+        );
+    }
+    counts(&mut out, "By status", issues.iter().map(|i| i.fields.status.as_ref().map_or("-".to_owned(), |s| s.name.clone())));
+    counts(&mut out, "By assignee", issues.iter().map(|i| i.fields.assignee.as_ref().map_or("Unassigned".to_owned(), |u| u.label().to_owned())));
+    counts(&mut out, "By priority", issues.iter().map(|i| i.fields.priority.as_ref().map_or("-".to_owned(), |p| p.name.clone())));
+    let open: Vec<&Issue> = issues.iter().filter(|i| !i.fields.status.as_ref().is_some_and(|s| s.is_done())).collect();
+    let _ = writeln!(out, "Open: {} | Done: {}", open.len(), issues.len() - open.len());
+    let mut oldest = open.clone();
+    oldest.sort_by_key(|i| parse_time(i.fields.created.as_deref()));
+    let _ = writeln!(out, "Oldest open:");
+    for i in oldest.iter().take(5) {
+        let _ = writeln!(out, "- {} | {} | created {}", i.key, clip(i.fields.summary.as_deref().unwrap_or_default(), 60), day(i.fields.created.as_deref()));
+    }
+    let cutoff = now - chrono::Duration::days(i64::from(stale_days));
+    let mut stale: Vec<&&Issue> = open.iter().filter(|i| parse_time(i.fields.updated.as_deref()).is_some_and(|u| u < cutoff)).collect();
+    stale.sort_by_key(|i| parse_time(i.fields.updated.as_deref()));
+    let _ = writeln!(out, "Stale (open, no update for {stale_days}+ days): {}", stale.len());
+    for i in stale.iter().take(5) {
+        let _ = writeln!(out, "- {} | {} | updated {}", i.key, clip(i.fields.summary.as_deref().unwrap_or_default(), 60), day(i.fields.updated.as_deref()));
+    }
+    if stale.len() > 5 {
+        let _ = writeln!(out, "(+{} more stale: search_issues with jql `{} AND statusCategory != Done AND updated < -{stale_days}d`)", stale.len() - 5, jql.split(" ORDER BY").next().unwrap_or(jql));
+    }
+    out.trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn issue(key: &str, status: &str, cat: &str, who: Option<&str>, created: &str, updated: &str) -> Issue {
+        serde_json::from_value(json!({
+            "key": key,
+            "fields": {
+                "summary": format!("summary of {key}"),
+                "status": { "name": status, "statusCategory": { "key": cat, "name": cat } },
+                "assignee": who.map(|w| json!({ "displayName": w })),
+                "priority": { "name": "High" },
+                "created": created, "updated": updated
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn summary_counts_and_finds_stale_and_oldest() {
+        let now = DateTime::parse_from_rfc3339("2026-11-25T00:00:00Z").unwrap().with_timezone(&Utc);
+        let issues = vec![
+            issue("D-1", "To Do", "new", Some("Ana"), "2026-01-01T00:00:00.000+0000", "2026-01-02T00:00:00.000+0000"),
+            issue("D-2", "Done", "done", Some("Ana"), "2025-01-01T00:00:00.000+0000", "2025-01-02T00:00:00.000+0000"),
+            issue("D-3", "In Progress", "indeterminate", None, "2026-11-20T00:00:00.000+0000", "2026-11-24T00:00:00.000+0000"),
+        ];
+        let text = summarize("project = \"D\" ORDER BY created ASC", &issues, None, true, 14, now);
+        assert!(text.contains("Issues: 3 (all scanned)"), "{text}");
+        assert!(text.contains("By status: Done 1, In Progress 1, To Do 1"), "{text}");
+        assert!(text.contains("By assignee: Ana 2, Unassigned 1"), "{text}");
+        assert!(text.contains("Open: 2 | Done: 1"), "{text}");
+        assert!(text.contains("Oldest open:\n- D-1"), "{text}");
+        assert!(text.contains("Stale (open, no update for 14+ days): 1\n- D-1"), "{text}");
+    }
+
+    #[test]
+    fn capped_scan_says_so() {
+        let now = Utc::now();
+        let text = summarize("project = X", &[], Some(1234), false, 14, now);
+        assert!(text.contains("scanned the first 0 of about 1234 (cap reached"), "{text}");
+    }
+}
