@@ -220,10 +220,7 @@ fn read_token(get: &dyn Fn(&str) -> Option<String>) -> Result<SecretString, Erro
                 var: "JIRA_API_TOKEN_FILE",
                 problem: format!("{path} is empty; put the API token in it"),
             }),
-            Err(e) => Err(Error::Invalid {
-                var: "JIRA_API_TOKEN_FILE",
-                problem: format!("cannot read {path}: {e}"),
-            }),
+            Err(e) => Err(Error::Invalid { var: "JIRA_API_TOKEN_FILE", problem: format!("cannot read {path}: {e}") }),
         };
     }
     Err(Error::Missing {
@@ -234,17 +231,14 @@ fn read_token(get: &dyn Fn(&str) -> Option<String>) -> Result<SecretString, Erro
 }
 
 fn parse_jira_url(raw: Option<String>) -> Result<String, Error> {
-    let raw = raw.ok_or(Error::Missing {
-        var: "JIRA_URL",
-        hint: "set it to your site, e.g. https://your-site.atlassian.net",
-    })?;
+    let raw = raw
+        .ok_or(Error::Missing { var: "JIRA_URL", hint: "set it to your site, e.g. https://your-site.atlassian.net" })?;
     let invalid = |problem: String| Error::Invalid { var: "JIRA_URL", problem };
-    let url = reqwest::Url::parse(&raw).map_err(|e| {
-        invalid(format!("{raw:?} is not a URL ({e}); expected e.g. https://your-site.atlassian.net"))
-    })?;
+    let url = reqwest::Url::parse(&raw)
+        .map_err(|e| invalid(format!("{raw:?} is not a URL ({e}); expected e.g. https://your-site.atlassian.net")))?;
     let host = url.host_str().unwrap_or_default();
-    let loopback = host == "localhost"
-        || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let loopback =
+        host == "localhost" || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
     match url.scheme() {
         "https" => {}
         // Plain HTTP only to this machine (the emulator, tests); never send a token in clear text.
@@ -283,9 +277,11 @@ fn parse_nonzero(
 ) -> Result<NonZeroU32, Error> {
     let value = match get(var) {
         None => default,
-        Some(raw) => raw.parse::<u32>().ok().filter(|v| (1..=max).contains(v)).ok_or_else(|| {
-            Error::Invalid { var, problem: format!("{raw:?} is not a whole number from 1 to {max}") }
-        })?,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|v| (1..=max).contains(v))
+            .ok_or_else(|| Error::Invalid { var, problem: format!("{raw:?} is not a whole number from 1 to {max}") })?,
     };
     NonZeroU32::new(value).ok_or(Error::Invalid { var, problem: "must not be 0".to_owned() })
 }
@@ -299,8 +295,7 @@ mod tests {
     use super::*;
 
     fn load(vars: &[(&str, &str)]) -> Result<Config, Error> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(&|k| map.get(k).cloned())
     }
 
@@ -346,8 +341,7 @@ mod tests {
 
     #[test]
     fn rest_path_in_url_is_refused() {
-        let err = load(&[GOOD[1], GOOD[2], ("JIRA_URL", "https://x.atlassian.net/rest/api/3")])
-            .unwrap_err();
+        let err = load(&[GOOD[1], GOOD[2], ("JIRA_URL", "https://x.atlassian.net/rest/api/3")]).unwrap_err();
         assert!(err.to_string().contains("includes a REST path"), "{err}");
     }
 

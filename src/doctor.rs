@@ -56,7 +56,9 @@ pub async fn run(lookup: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -
     }
     let token = lookup("JIRA_API_TOKEN").filter(|v| !v.trim().is_empty());
     match (&token, lookup("JIRA_API_TOKEN_FILE")) {
-        (Some(t), _) => line(out, true, "JIRA_API_TOKEN", &format!("set ({} characters, not shown)", t.trim().chars().count())),
+        (Some(t), _) => {
+            line(out, true, "JIRA_API_TOKEN", &format!("set ({} characters, not shown)", t.trim().chars().count()))
+        }
         (None, Some(path)) => line(out, true, "JIRA_API_TOKEN_FILE", &path),
         (None, None) => line(out, false, "JIRA_API_TOKEN", "not set"),
     }
@@ -68,7 +70,12 @@ pub async fn run(lookup: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -
             (false, fallback.sandbox)
         }
         Ok(config) => {
-            line(out, true, "configuration", &format!("valid (read-only: {}, rate limit {}/s)", config.read_only, config.jira.rate_per_second));
+            line(
+                out,
+                true,
+                "configuration",
+                &format!("valid (read-only: {}, rate limit {}/s)", config.read_only, config.jira.rate_per_second),
+            );
             let ok = match jira::Client::new(&config.jira) {
                 Err(e) => {
                     line(out, false, "jira", &e.to_string());
@@ -79,7 +86,12 @@ pub async fn run(lookup: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -
                     match jira.myself().await {
                         Ok(me) => {
                             let email = me.email_address.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default();
-                            line(out, true, "jira", &format!("authenticated as {}{email} at {}", me.label(), jira.base_url()));
+                            line(
+                                out,
+                                true,
+                                "jira",
+                                &format!("authenticated as {}{email} at {}", me.label(), jira.base_url()),
+                            );
                             true
                         }
                         Err(e) => {
@@ -103,7 +115,8 @@ pub async fn run(lookup: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -
         match (jira_ok, sandbox_ok) {
             (true, true) => "All checks passed.",
             (true, false) => "Jira is ready; run_python is unavailable until the sandbox lines above are fixed.",
-            (false, _) => "Fix the ✘ lines above (see README.md#configuration and #troubleshooting), then run doctor again.",
+            (false, _) =>
+                "Fix the ✘ lines above (see README.md#configuration and #troubleshooting), then run doctor again.",
         }
     );
     Verdict { jira_ok, sandbox_ok }

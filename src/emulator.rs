@@ -7,6 +7,9 @@
 //! configured burst is exceeded. It is a test double, not a Jira: it never
 //! binds anything but 127.0.0.1.
 
+// Handlers answer errors as ready-made responses, the natural shape for a test double.
+#![allow(clippy::result_large_err)]
+
 mod jql;
 mod state;
 
@@ -39,18 +42,12 @@ pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_TOKEN: &str = "demo-token";
 
 /// Emulator settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct EmulatorConfig {
     /// Requests per second allowed before answering 429 (`None`: unlimited).
     pub burst_per_second: Option<u32>,
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
-}
-
-impl Default for EmulatorConfig {
-    fn default() -> Self {
-        Self { burst_per_second: None, port: 0 }
-    }
 }
 
 /// A scripted failure: the next `times` requests whose path contains
@@ -202,8 +199,17 @@ fn router(state: AppState) -> Router {
         .route("/rest/api/3/status", get(statuses))
         .route("/rest/api/3/priority", get(priorities))
         .fallback(not_found_route);
-    // Outermost first: auth (401 before anything else), then faults and the burst limit.
-    api.layer(middleware::from_fn_with_state(state.clone(), limits)).layer(middleware::from_fn(auth)).with_state(state)
+    // Each .layer() wraps what came before, so the last one is outermost:
+    // count every arrival, then auth (401 before anything else), then faults and the burst limit.
+    api.layer(middleware::from_fn_with_state(state.clone(), limits))
+        .layer(middleware::from_fn(auth))
+        .layer(middleware::from_fn_with_state(state.clone(), count))
+        .with_state(state)
+}
+
+async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    state.lock().arrivals.push(Instant::now());
+    next.run(request).await
 }
 
 fn error_collection(status: StatusCode, messages: &[&str]) -> Response {
@@ -239,7 +245,10 @@ async fn auth(request: Request, next: Next) -> Response {
         let mut response =
             (StatusCode::UNAUTHORIZED, "Client must be authenticated to access this resource.").into_response();
         response.headers_mut().insert("x-seraph-loginreason", HeaderValue::from_static("AUTHENTICATED_FAILED"));
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("OAuth realm=\"https%3A%2F%2Fexample.atlassian.net\""));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("OAuth realm=\"https%3A%2F%2Fexample.atlassian.net\""),
+        );
         return response;
     }
     next.run(request).await
@@ -250,7 +259,6 @@ async fn limits(State(state): State<AppState>, request: Request, next: Next) -> 
     let (fault, limited, burst, remaining) = {
         let mut s = state.lock();
         let now = Instant::now();
-        s.arrivals.push(now);
         let fault = s.faults.iter_mut().find(|f| f.times > 0 && path.contains(&f.path_contains)).map(|f| {
             f.times -= 1;
             f.clone()
@@ -311,7 +319,9 @@ async fn not_found_route(request: Request) -> Response {
 async fn removed_search() -> Response {
     error_collection(
         StatusCode::GONE,
-        &["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"],
+        &[
+            "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046",
+        ],
     )
 }
 
@@ -360,9 +370,16 @@ fn parse_bounded(jql_text: &str) -> Result<jql::Query, Response> {
     Ok(query)
 }
 
-async fn search(State(state): State<AppState>, headers: HeaderMap, body: Result<Json<SearchBody>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<SearchBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let Ok(Json(body)) = body else {
-        return error_collection(StatusCode::BAD_REQUEST, &["Invalid request payload. Refer to the REST API documentation and try again."]);
+        return error_collection(
+            StatusCode::BAD_REQUEST,
+            &["Invalid request payload. Refer to the REST API documentation and try again."],
+        );
     };
     let _ = (&body.expand, body.fields_by_keys, &body.properties, &body.reconcile_issues);
     let query = match parse_bounded(&body.jql) {
@@ -372,10 +389,18 @@ async fn search(State(state): State<AppState>, headers: HeaderMap, body: Result<
     let offset = match &body.next_page_token {
         None => 0,
         Some(token) => {
-            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok().and_then(|b| String::from_utf8(b).ok());
+            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(token)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
             match decoded.as_deref().and_then(|d| d.split_once(':')) {
                 Some((off, hash)) if hash == fnv(&body.jql).to_string() => off.parse().unwrap_or(0),
-                _ => return error_collection(StatusCode::BAD_REQUEST, &["The provided next page token is invalid or expired."]),
+                _ => {
+                    return error_collection(
+                        StatusCode::BAD_REQUEST,
+                        &["The provided next page token is invalid or expired."],
+                    );
+                }
             }
         }
     };
@@ -388,7 +413,8 @@ async fn search(State(state): State<AppState>, headers: HeaderMap, body: Result<
     };
     // Like Jira: without `fields`, only ids come back.
     let fields = body.fields.unwrap_or_else(|| vec!["id".to_owned()]);
-    let page: Vec<Value> = hits.iter().skip(offset).take(max).map(|i| s.data.issue_json(i, &state.base, Some(&fields), false)).collect();
+    let page: Vec<Value> =
+        hits.iter().skip(offset).take(max).map(|i| s.data.issue_json(i, &state.base, Some(&fields), false)).collect();
     let is_last = offset + max >= hits.len();
     let mut out = json!({ "issues": page, "isLast": is_last });
     if !is_last && let Some(obj) = out.as_object_mut() {
@@ -436,9 +462,11 @@ fn lookup_user(v: &Value) -> Result<Option<usize>, Response> {
         return Ok(None);
     }
     let id = v.get("accountId").and_then(Value::as_str).unwrap_or_default();
-    USERS.iter().position(|u| u.account_id == id).map(Some).ok_or_else(|| {
-        field_errors(json!({ "assignee": format!("User '{id}' cannot be assigned issues.") }))
-    })
+    USERS
+        .iter()
+        .position(|u| u.account_id == id)
+        .map(Some)
+        .ok_or_else(|| field_errors(json!({ "assignee": format!("User '{id}' cannot be assigned issues.") })))
 }
 
 fn lookup_priority(v: &Value) -> Result<&'static str, Response> {
@@ -457,13 +485,18 @@ fn strings(v: &Value) -> Vec<String> {
 
 async fn create_issue(State(state): State<AppState>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     let f = body.get("fields").cloned().unwrap_or_default();
-    let project_key = f.pointer("/project/key").or_else(|| f.pointer("/project/id")).and_then(Value::as_str).unwrap_or_default();
-    let Some(project) = PROJECTS.iter().find(|p| p.1.eq_ignore_ascii_case(project_key) || p.0 == project_key).map(|p| p.1) else {
+    let project_key =
+        f.pointer("/project/key").or_else(|| f.pointer("/project/id")).and_then(Value::as_str).unwrap_or_default();
+    let Some(project) =
+        PROJECTS.iter().find(|p| p.1.eq_ignore_ascii_case(project_key) || p.0 == project_key).map(|p| p.1)
+    else {
         return field_errors(json!({ "project": "valid project is required" }));
     };
     let type_name = f.pointer("/issuetype/name").and_then(Value::as_str);
     let type_id = f.pointer("/issuetype/id").and_then(Value::as_str);
-    let Some(&(_, issue_type, subtask)) = ISSUE_TYPES.iter().find(|t| type_name.is_some_and(|n| t.1.eq_ignore_ascii_case(n)) || type_id == Some(t.0)) else {
+    let Some(&(_, issue_type, subtask)) =
+        ISSUE_TYPES.iter().find(|t| type_name.is_some_and(|n| t.1.eq_ignore_ascii_case(n)) || type_id == Some(t.0))
+    else {
         return field_errors(json!({ "issuetype": "The issue type selected is invalid." }));
     };
     let summary = f.get("summary").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
@@ -507,10 +540,19 @@ async fn create_issue(State(state): State<AppState>, headers: HeaderMap, Json(bo
         links: Vec::new(),
     });
     let id = s.data.issues.get(&key).map(|i| i.id).unwrap_or_default();
-    (StatusCode::CREATED, Json(json!({ "id": id.to_string(), "key": key, "self": format!("{}/rest/api/3/issue/{id}", state.base) }))).into_response()
+    (
+        StatusCode::CREATED,
+        Json(json!({ "id": id.to_string(), "key": key, "self": format!("{}/rest/api/3/issue/{id}", state.base) })),
+    )
+        .into_response()
 }
 
-async fn edit_issue(State(state): State<AppState>, headers: HeaderMap, Path(key): Path<String>, Json(body): Json<Value>) -> Response {
+async fn edit_issue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
     let who = caller(&headers).unwrap_or(0);
     let f = body.get("fields").cloned().unwrap_or_default();
     let priority = match f.get("priority").map(lookup_priority).transpose() {
@@ -542,7 +584,11 @@ async fn edit_issue(State(state): State<AppState>, headers: HeaderMap, Path(key)
         issue.priority = p;
     }
     if let Some(a) = assignee {
-        changes.push(("assignee", issue.assignee.and_then(|i| USERS.get(i)).map(|u| u.name.to_owned()), a.and_then(|i| USERS.get(i)).map(|u| u.name.to_owned())));
+        changes.push((
+            "assignee",
+            issue.assignee.and_then(|i| USERS.get(i)).map(|u| u.name.to_owned()),
+            a.and_then(|i| USERS.get(i)).map(|u| u.name.to_owned()),
+        ));
         issue.assignee = a;
     }
     if let Some(labels) = f.get("labels") {
@@ -560,7 +606,14 @@ async fn edit_issue(State(state): State<AppState>, headers: HeaderMap, Path(key)
     }
     issue.updated = now;
     for (n, (field, from, to)) in changes.into_iter().enumerate() {
-        issue.history.push(state::Change { id: now.timestamp_millis() as u64 + n as u64, author: who, created: now, field: field.to_owned(), from, to });
+        issue.history.push(state::Change {
+            id: now.timestamp_millis() as u64 + n as u64,
+            author: who,
+            created: now,
+            field: field.to_owned(),
+            from,
+            to,
+        });
     }
     StatusCode::NO_CONTENT.into_response()
 }
@@ -572,12 +625,19 @@ struct DeleteQuery {
     delete_subtasks: Option<String>,
 }
 
-async fn delete_issue(State(state): State<AppState>, Path(key): Path<String>, Query(q): Query<DeleteQuery>) -> Response {
+async fn delete_issue(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<DeleteQuery>,
+) -> Response {
     let mut s = state.lock();
     let Some(real) = s.data.find_key(&key) else { return issue_not_found() };
     let subtasks: Vec<String> = s.data.subtasks(&real).iter().map(|i| i.key.clone()).collect();
     if !subtasks.is_empty() && q.delete_subtasks.as_deref() != Some("true") {
-        return error_collection(StatusCode::BAD_REQUEST, &["The issue has subtasks. Set deleteSubtasks to true to delete the issue and its subtasks."]);
+        return error_collection(
+            StatusCode::BAD_REQUEST,
+            &["The issue has subtasks. Set deleteSubtasks to true to delete the issue and its subtasks."],
+        );
     }
     for k in subtasks.iter().chain(std::iter::once(&real)) {
         s.data.issues.remove(k);
@@ -596,7 +656,12 @@ async fn list_transitions(State(state): State<AppState>, Path(key): Path<String>
     Json(json!({ "transitions": list })).into_response()
 }
 
-async fn do_transition(State(state): State<AppState>, headers: HeaderMap, Path(key): Path<String>, Json(body): Json<Value>) -> Response {
+async fn do_transition(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
     let who = caller(&headers).unwrap_or(0);
     let id = body.pointer("/transition/id").and_then(Value::as_str).unwrap_or_default().to_owned();
     let mut s = state.lock();
@@ -610,7 +675,14 @@ async fn do_transition(State(state): State<AppState>, headers: HeaderMap, Path(k
     let now = Utc::now();
     issue.status = to;
     issue.updated = now;
-    issue.history.push(state::Change { id: now.timestamp_millis() as u64, author: who, created: now, field: "status".to_owned(), from: Some(from.to_owned()), to: Some(to.to_owned()) });
+    issue.history.push(state::Change {
+        id: now.timestamp_millis() as u64,
+        author: who,
+        created: now,
+        field: "status".to_owned(),
+        from: Some(from.to_owned()),
+        to: Some(to.to_owned()),
+    });
     let mut used_comment = false;
     for op in body.pointer("/update/comment").and_then(Value::as_array).into_iter().flatten() {
         if let Some(adf) = op.pointer("/add/body") {
@@ -631,7 +703,12 @@ async fn list_comments(State(state): State<AppState>, Path(key): Path<String>) -
     Json(json!({ "comments": comments, "startAt": 0, "maxResults": 100, "total": comments.len() })).into_response()
 }
 
-async fn add_comment(State(state): State<AppState>, headers: HeaderMap, Path(key): Path<String>, Json(body): Json<Value>) -> Response {
+async fn add_comment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
     let who = caller(&headers).unwrap_or(0);
     let Some(adf) = body.get("body").filter(|b| b.get("type").and_then(Value::as_str) == Some("doc")).cloned() else {
         return field_errors(json!({ "comment": "Comment body can not be empty!" }));
@@ -663,7 +740,8 @@ fn project_json(p: &(&str, &str, &str)) -> Value {
 
 async fn project_search() -> Response {
     let values: Vec<Value> = PROJECTS.iter().map(project_json).collect();
-    Json(json!({ "values": values, "startAt": 0, "maxResults": 50, "total": values.len(), "isLast": true })).into_response()
+    Json(json!({ "values": values, "startAt": 0, "maxResults": 50, "total": values.len(), "isLast": true }))
+        .into_response()
 }
 
 async fn project(Path(key): Path<String>) -> Response {
@@ -687,7 +765,12 @@ async fn user_search(Query(q): Query<UserQuery>) -> Response {
     let users: Vec<Value> = USERS
         .iter()
         .enumerate()
-        .filter(|(_, u)| !needle.is_empty() && (u.email.to_lowercase().starts_with(&needle) || u.name.to_lowercase().split(' ').any(|w| w.starts_with(&needle)) || u.name.to_lowercase().starts_with(&needle)))
+        .filter(|(_, u)| {
+            !needle.is_empty()
+                && (u.email.to_lowercase().starts_with(&needle)
+                    || u.name.to_lowercase().split(' ').any(|w| w.starts_with(&needle))
+                    || u.name.to_lowercase().starts_with(&needle))
+        })
         .map(|(i, _)| state::user_json(i))
         .collect();
     Json(users).into_response()

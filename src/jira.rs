@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 pub(crate) use client::Client;
 pub(crate) use error::Error;
 use models::{
-    Count, Created, Issue, IssueType, IssueTypePage, Named, Project, ProjectPage, SearchPage,
-    StatusDetails, Transition, Transitions, User,
+    Count, Created, Issue, IssueType, IssueTypePage, Named, Project, ProjectPage, SearchPage, StatusDetails,
+    Transition, Transitions, User,
 };
 
 /// The fields of the compact one-line issue view.
@@ -92,8 +92,11 @@ impl Jira {
     }
 
     pub(crate) async fn transitions(&self, key: &str) -> Result<Vec<Transition>, Error> {
-        let t: Transitions =
-            self.client.get(&format!("/rest/api/3/issue/{key}/transitions"), &[]).await.map_err(|e| e.for_issue(key))?;
+        let t: Transitions = self
+            .client
+            .get(&format!("/rest/api/3/issue/{key}/transitions"), &[])
+            .await
+            .map_err(|e| e.for_issue(key))?;
         Ok(t.transitions)
     }
 
@@ -157,3 +160,6 @@ impl Jira {
         self.client.get("/rest/api/3/priority", &[]).await
     }
 }
+
+#[cfg(test)]
+mod tests;

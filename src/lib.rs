@@ -30,7 +30,10 @@ pub use server::JiraMcp;
 pub fn demo_jira_config(base_url: String) -> config::JiraConfig {
     config::JiraConfig {
         base_url,
-        auth: config::Auth::Basic { email: emulator::DEMO_EMAIL.to_owned(), token: SecretString::from(emulator::DEMO_TOKEN) },
+        auth: config::Auth::Basic {
+            email: emulator::DEMO_EMAIL.to_owned(),
+            token: SecretString::from(emulator::DEMO_TOKEN),
+        },
         rate_per_second: NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN),
         burst: NonZeroU32::new(100).unwrap_or(NonZeroU32::MIN),
         request_timeout: Duration::from_secs(30),

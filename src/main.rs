@@ -79,7 +79,9 @@ async fn run(command: Option<Command>, config: Option<Config>) -> anyhow::Result
             Ok(ExitCode::SUCCESS)
         }
         (Some(Command::Demo), _) => {
-            let emu = emulator::Emulator::start(emulator::EmulatorConfig::default()).await.context("cannot start the demo Jira")?;
+            let emu = emulator::Emulator::start(emulator::EmulatorConfig::default())
+                .await
+                .context("cannot start the demo Jira")?;
             let mut config = Config::with_jira(jira_mcp::demo_jira_config(emu.url()));
             config.apply_common(&env_lookup).context("configuration error")?;
             tracing::info!(url = %emu.url(), "demo Jira emulator running; try DEMO-1");
@@ -92,8 +94,15 @@ async fn run(command: Option<Command>, config: Option<Config>) -> anyhow::Result
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         (Some(Command::Emulator { port, burst }), _) => {
-            let emu = emulator::Emulator::start(emulator::EmulatorConfig { burst_per_second: burst, port }).await.context("cannot start the emulator")?;
-            eprintln!("Jira emulator at {} (user {}, token {}); Ctrl-C stops it", emu.url(), emulator::DEMO_EMAIL, emulator::DEMO_TOKEN);
+            let emu = emulator::Emulator::start(emulator::EmulatorConfig { burst_per_second: burst, port })
+                .await
+                .context("cannot start the emulator")?;
+            eprintln!(
+                "Jira emulator at {} (user {}, token {}); Ctrl-C stops it",
+                emu.url(),
+                emulator::DEMO_EMAIL,
+                emulator::DEMO_TOKEN
+            );
             tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
             Ok(ExitCode::SUCCESS)
         }

@@ -43,7 +43,10 @@ impl Capped {
     pub(crate) fn render(&self) -> String {
         let mut text = String::from_utf8_lossy(&self.bytes).into_owned();
         if self.dropped > 0 {
-            text.push_str(&format!("\n[output truncated: {} more bytes not shown; print less, or summarise in the code]", self.dropped));
+            text.push_str(&format!(
+                "\n[output truncated: {} more bytes not shown; print less, or summarise in the code]",
+                self.dropped
+            ));
         }
         text
     }
@@ -69,7 +72,9 @@ pub(crate) struct Outcome {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
     /// Docker, the runtime, the image or the profile is missing. Names the fix.
-    #[error("run_python is unavailable: {problem}. Fix: {fix}. Meanwhile use search_issues or summarize_project, which need no sandbox")]
+    #[error(
+        "run_python is unavailable: {problem}. Fix: {fix}. Meanwhile use search_issues or summarize_project, which need no sandbox"
+    )]
     Unavailable { problem: String, fix: String },
     /// Docker failed while running the container.
     #[error("run_python failed inside Docker: {0}. Retry once; if it persists, run `jira-mcp doctor`")]
@@ -101,6 +106,8 @@ mod tests {
         c.push(b"bcd");
         assert_eq!(c.bytes.len(), OUTPUT_CAP);
         assert_eq!(c.dropped, 2);
-        assert!(c.render().ends_with("[output truncated: 2 more bytes not shown; print less, or summarise in the code]"));
+        assert!(
+            c.render().ends_with("[output truncated: 2 more bytes not shown; print less, or summarise in the code]")
+        );
     }
 }

@@ -14,10 +14,10 @@ use rmcp::{
         wrapper::Parameters,
     },
     model::{
-        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject,
         ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, PromptMessage,
-        ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-        ResourceContents, ResourceTemplate, Role, ServerCapabilities, ServerConfig, Tool,
+        ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents,
+        ResourceTemplate, Role, ServerCapabilities, ServerConfig, Tool,
     },
     prompt, prompt_handler, prompt_router,
     service::RequestContext,
@@ -30,10 +30,7 @@ use crate::{
     config::Config,
     jira::{self, Jira},
     sandbox::{Sandbox, docker::DockerSandbox},
-    tools::{
-        delete::ConfirmStore,
-        issues::RenderOptions,
-    },
+    tools::{delete::ConfirmStore, issues::RenderOptions},
 };
 
 const INSTRUCTIONS: &str = "Jira tools for one Jira Cloud site. Start with search_issues (JQL or simple filters) or \
@@ -82,11 +79,18 @@ impl JiraMcp {
     }
 
     pub(crate) fn with_parts(config: &Config, jira: Jira, sandbox: Option<Arc<dyn Sandbox>>) -> Self {
-        let mut tool_router = Self::search_router()
+        let all = Self::search_router()
             + Self::issues_router()
             + Self::comments_router()
             + Self::delete_router()
             + Self::python_router();
+        let mut tool_router = ToolRouter::new();
+        for mut route in all {
+            let mut schema = (*route.attr.input_schema).clone();
+            compact_schema(&mut schema);
+            route.attr.input_schema = Arc::new(schema);
+            tool_router.add_route(route);
+        }
         let mut hidden = Vec::new();
         if config.read_only {
             // Keep only tools that promise not to modify Jira (readOnlyHint = true).
@@ -126,6 +130,46 @@ impl JiraMcp {
         if let Some(s) = &self.sandbox {
             s.sweep().await;
         }
+    }
+}
+
+/// Shrinks a generated input schema without changing what it accepts in
+/// practice: drops `$schema`, `"default": null` and integer `format`s, and
+/// turns `"type": ["T", "null"]` of optional fields into `"T"`. Every byte of
+/// tools/list is sent to the model on every session, and the union types also
+/// trip strict schema linters.
+fn compact_schema(schema: &mut JsonObject) {
+    schema.remove("$schema");
+    for key in ["properties", "$defs"] {
+        if let Some(serde_json::Value::Object(props)) = schema.get_mut(key) {
+            for prop in props.values_mut() {
+                if let serde_json::Value::Object(p) = prop {
+                    compact_property(p);
+                }
+            }
+        }
+    }
+}
+
+fn compact_property(p: &mut JsonObject) {
+    if p.get("default").is_some_and(serde_json::Value::is_null) {
+        p.remove("default");
+    }
+    if p.get("format").and_then(|f| f.as_str()).is_some_and(|f| f.starts_with("uint") || f.starts_with("int")) {
+        p.remove("format");
+    }
+    let single = match p.get("type") {
+        Some(serde_json::Value::Array(types)) => {
+            let rest: Vec<&serde_json::Value> = types.iter().filter(|t| t.as_str() != Some("null")).collect();
+            match rest.as_slice() {
+                [one] => Some((*one).clone()),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    if let Some(t) = single {
+        p.insert("type".to_owned(), t);
     }
 }
 
@@ -204,9 +248,13 @@ impl ServerHandler for JiraMcp {
             .with_instructions(INSTRUCTIONS)
     }
 
-    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
         let name = request.name.to_string();
-        if self.hidden.iter().any(|h| *h == name) {
+        if self.hidden.contains(&name) {
             return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
                 "Tool {name} is disabled: this server runs read-only (JIRA_MCP_READ_ONLY=true), so tools that change Jira \
                  are switched off. Tell the user; the operator can unset JIRA_MCP_READ_ONLY if changes are intended"
@@ -219,7 +267,11 @@ impl ServerHandler for JiraMcp {
         result
     }
 
-    async fn list_resources(&self, _r: Option<PaginatedRequestParams>, _c: RequestContext<RoleServer>) -> Result<ListResourcesResult, McpError> {
+    async fn list_resources(
+        &self,
+        _r: Option<PaginatedRequestParams>,
+        _c: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
         Ok(ListResourcesResult::with_all_items(vec![
             Resource::new("jira://reference/jql", "jql-reference")
                 .with_title("JQL quick reference")
@@ -232,7 +284,11 @@ impl ServerHandler for JiraMcp {
         ]))
     }
 
-    async fn list_resource_templates(&self, _r: Option<PaginatedRequestParams>, _c: RequestContext<RoleServer>) -> Result<ListResourceTemplatesResult, McpError> {
+    async fn list_resource_templates(
+        &self,
+        _r: Option<PaginatedRequestParams>,
+        _c: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
         Ok(ListResourceTemplatesResult::with_all_items(vec![
             ResourceTemplate::new("jira://issue/{key}", "issue")
                 .with_title("Jira issue")
@@ -241,7 +297,11 @@ impl ServerHandler for JiraMcp {
         ]))
     }
 
-    async fn read_resource(&self, request: ReadResourceRequestParams, _c: RequestContext<RoleServer>) -> Result<ReadResourceResponse, McpError> {
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _c: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.as_str();
         match uri {
             "jira://reference/jql" => Ok(text_resource(uri, JQL_REFERENCE.to_owned(), "text/markdown")),
@@ -265,7 +325,9 @@ impl ServerHandler for JiraMcp {
                     Ok(text_resource(uri, text, "text/markdown"))
                 }
                 None => Err(McpError::resource_not_found(
-                    format!("no resource {uri}; available: jira://reference/jql, jira://reference/statuses, jira://issue/{{key}}"),
+                    format!(
+                        "no resource {uri}; available: jira://reference/jql, jira://reference/statuses, jira://issue/{{key}}"
+                    ),
                     None,
                 )),
             },

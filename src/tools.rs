@@ -51,11 +51,12 @@ pub(crate) fn decode_cursor(jql: &str, cursor: &str, tool: &str) -> Result<Strin
             ))
         })?;
     if cursor.q != format!("{:x}", fnv1a(jql)) {
-        return Err(ToolError::InvalidInput(format!(
+        return Err(ToolError::InvalidInput(
             "this cursor belongs to a different query. A cursor only continues the exact query (same \
              jql or filters) that produced it: repeat that query with it, or omit cursor to start this \
              new query from the first page"
-        )));
+                .to_owned(),
+        ));
     }
     Ok(cursor.t)
 }
@@ -101,7 +102,11 @@ pub(crate) async fn resolve_user(jira: &Jira, raw: &str) -> Result<UserChoice, T
     match value.to_ascii_lowercase().as_str() {
         "me" | "currentuser()" | "myself" => return Ok(UserChoice::Me),
         "none" | "unassigned" | "nobody" => return Ok(UserChoice::Nobody),
-        "" => return Err(ToolError::InvalidInput("assignee is empty; give \"me\", \"none\", an email or a name".to_owned())),
+        "" => {
+            return Err(ToolError::InvalidInput(
+                "assignee is empty; give \"me\", \"none\", an email or a name".to_owned(),
+            ));
+        }
         _ => {}
     }
     let users = jira.find_users(value).await?;
@@ -131,7 +136,8 @@ pub(crate) async fn resolve_user(jira: &Jira, raw: &str) -> Result<UserChoice, T
             )));
         }
     };
-    let id = pick.account_id.clone().ok_or_else(|| ToolError::InvalidInput(format!("user {value:?} has no account id")))?;
+    let id =
+        pick.account_id.clone().ok_or_else(|| ToolError::InvalidInput(format!("user {value:?} has no account id")))?;
     Ok(UserChoice::Account { id, label: pick.label().to_owned() })
 }
 

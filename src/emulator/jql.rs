@@ -16,9 +16,9 @@ pub(crate) struct Query {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
-    Not(Box<Expr>),
+    And(Box<Self>, Box<Self>),
+    Or(Box<Self>, Box<Self>),
+    Not(Box<Self>),
     Clause { field: String, op: Op, values: Vec<Value> },
 }
 
@@ -46,8 +46,23 @@ pub(crate) enum Value {
 
 /// Fields the emulator knows; anything else gets Jira's "does not exist" error.
 pub(crate) const FIELDS: &[&str] = &[
-    "project", "key", "issuekey", "status", "statuscategory", "assignee", "reporter", "priority",
-    "type", "issuetype", "labels", "text", "summary", "description", "created", "updated", "parent",
+    "project",
+    "key",
+    "issuekey",
+    "status",
+    "statuscategory",
+    "assignee",
+    "reporter",
+    "priority",
+    "type",
+    "issuetype",
+    "labels",
+    "text",
+    "summary",
+    "description",
+    "created",
+    "updated",
+    "parent",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -122,7 +137,12 @@ fn lex(input: &str) -> Result<Vec<Tok>, String> {
                         '~' => "~",
                         '<' => "<",
                         '>' => ">",
-                        _ => return Err(format!("Error in the JQL Query: The character '!' is a reserved JQL character. (line 1, character {})", i + 1)),
+                        _ => {
+                            return Err(format!(
+                                "Error in the JQL Query: The character '!' is a reserved JQL character. (line 1, character {})",
+                                i + 1
+                            ));
+                        }
                     },
                 };
                 i += op.len();
@@ -221,12 +241,9 @@ impl Parser {
     }
 
     fn clause(&mut self) -> Result<Expr, String> {
-        let field = match self.next() {
-            Some(Tok::Word(w) | Tok::Str(w)) => w,
-            _ => {
-                self.pos -= 1;
-                return Err(self.expect_err("a field name"));
-            }
+        let Some(Tok::Word(field) | Tok::Str(field)) = self.next() else {
+            self.pos -= 1;
+            return Err(self.expect_err("a field name"));
         };
         let lower = field.to_ascii_lowercase();
         if !FIELDS.contains(&lower.as_str()) {
@@ -342,11 +359,11 @@ pub(crate) fn parse(input: &str) -> Result<Query, String> {
             return Err("Error in the JQL Query: Expecting a field name in ORDER BY.".to_owned());
         };
         let mut desc = false;
-        if let Some(Tok::Word(d)) = it.peek() {
-            if d.eq_ignore_ascii_case("desc") || d.eq_ignore_ascii_case("asc") {
-                desc = d.eq_ignore_ascii_case("desc");
-                it.next();
-            }
+        if let Some(Tok::Word(d)) = it.peek()
+            && (d.eq_ignore_ascii_case("desc") || d.eq_ignore_ascii_case("asc"))
+        {
+            desc = d.eq_ignore_ascii_case("desc");
+            it.next();
         }
         order.push((field.to_ascii_lowercase(), desc));
         if matches!(it.peek(), Some(Tok::Comma)) {
@@ -382,7 +399,10 @@ mod tests {
 
     #[test]
     fn parses_boolean_structure_and_order() {
-        let q = parse(r#"project = DEMO AND (status = "In Progress" OR assignee = currentUser()) ORDER BY updated DESC, key"#).unwrap();
+        let q = parse(
+            r#"project = DEMO AND (status = "In Progress" OR assignee = currentUser()) ORDER BY updated DESC, key"#,
+        )
+        .unwrap();
         assert!(matches!(q.filter, Some(Expr::And(..))));
         assert_eq!(q.order, vec![("updated".to_owned(), true), ("key".to_owned(), false)]);
     }

@@ -43,10 +43,16 @@ pub(crate) const PRIORITIES: &[(&str, &str)] =
     &[("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low"), ("5", "Lowest")];
 
 /// (id, name, subtask)
-pub(crate) const ISSUE_TYPES: &[(&str, &str, bool)] =
-    &[("10001", "Task", false), ("10002", "Bug", false), ("10003", "Story", false), ("10004", "Epic", false), ("10005", "Subtask", true)];
+pub(crate) const ISSUE_TYPES: &[(&str, &str, bool)] = &[
+    ("10001", "Task", false),
+    ("10002", "Bug", false),
+    ("10003", "Story", false),
+    ("10004", "Epic", false),
+    ("10005", "Subtask", true),
+];
 
-pub(crate) const PROJECTS: &[(&str, &str, &str)] = &[("10000", "DEMO", "Demo Platform"), ("10001", "OPS", "Operations")];
+pub(crate) const PROJECTS: &[(&str, &str, &str)] =
+    &[("10000", "DEMO", "Demo Platform"), ("10001", "OPS", "Operations")];
 
 #[derive(Debug, Clone)]
 pub(crate) struct Comment {
@@ -102,7 +108,13 @@ pub(crate) fn jira_time(t: DateTime<Utc>) -> String {
 }
 
 pub(crate) fn status_json(name: &str) -> Value {
-    let (id, name, key, cat, colour) = STATUSES.iter().find(|s| s.1 == name).copied().unwrap_or(("0", "Unknown", "undefined", "No Category", "medium-gray"));
+    let (id, name, key, cat, colour) = STATUSES.iter().find(|s| s.1 == name).copied().unwrap_or((
+        "0",
+        "Unknown",
+        "undefined",
+        "No Category",
+        "medium-gray",
+    ));
     json!({ "id": id, "name": name, "statusCategory": { "key": key, "name": cat, "colorName": colour } })
 }
 
@@ -151,7 +163,8 @@ impl Data {
         for i in 0..60_usize {
             let project = if i % 5 == 4 { "OPS" } else { "DEMO" };
             let title = TITLES.get(i % TITLES.len()).copied().unwrap_or("Task");
-            let summary = if i < TITLES.len() { title.to_owned() } else { format!("{title} (follow-up {})", i / TITLES.len()) };
+            let summary =
+                if i < TITLES.len() { title.to_owned() } else { format!("{title} (follow-up {})", i / TITLES.len()) };
             let age = 90 - i as i64;
             let created = now - Duration::days(age) - Duration::hours(i as i64 % 7);
             // Older issues were touched longer ago: some open ones are stale.
@@ -217,14 +230,50 @@ impl Data {
             issue.labels = vec!["auth".to_owned(), "backend".to_owned()];
             issue.links = vec![("Blocks", true, "DEMO-4".to_owned()), ("Relates", false, "OPS-5".to_owned())];
             issue.comments = vec![
-                Comment { id: comment_id, author: 1, body: adf_text("Reproduced on 3G. The request takes 12 s."), created: now - Duration::days(6) },
-                Comment { id: comment_id + 1, author: 0, body: adf_text("Raising the timeout in `session.ts` fixes it locally."), created: now - Duration::days(3) },
-                Comment { id: comment_id + 2, author: 2, body: adf_text("QA: please verify on the **staging** build."), created: now - Duration::days(1) },
+                Comment {
+                    id: comment_id,
+                    author: 1,
+                    body: adf_text("Reproduced on 3G. The request takes 12 s."),
+                    created: now - Duration::days(6),
+                },
+                Comment {
+                    id: comment_id + 1,
+                    author: 0,
+                    body: adf_text("Raising the timeout in `session.ts` fixes it locally."),
+                    created: now - Duration::days(3),
+                },
+                Comment {
+                    id: comment_id + 2,
+                    author: 2,
+                    body: adf_text("QA: please verify on the **staging** build."),
+                    created: now - Duration::days(1),
+                },
             ];
             issue.history = vec![
-                Change { id: 39001, author: 1, created: now - Duration::days(8), field: "status".to_owned(), from: Some("To Do".to_owned()), to: Some("In Progress".to_owned()) },
-                Change { id: 39002, author: 0, created: now - Duration::days(2), field: "status".to_owned(), from: Some("In Progress".to_owned()), to: Some("In Review".to_owned()) },
-                Change { id: 39003, author: 2, created: now - Duration::days(1), field: "status".to_owned(), from: Some("In Review".to_owned()), to: Some("In Progress".to_owned()) },
+                Change {
+                    id: 39001,
+                    author: 1,
+                    created: now - Duration::days(8),
+                    field: "status".to_owned(),
+                    from: Some("To Do".to_owned()),
+                    to: Some("In Progress".to_owned()),
+                },
+                Change {
+                    id: 39002,
+                    author: 0,
+                    created: now - Duration::days(2),
+                    field: "status".to_owned(),
+                    from: Some("In Progress".to_owned()),
+                    to: Some("In Review".to_owned()),
+                },
+                Change {
+                    id: 39003,
+                    author: 2,
+                    created: now - Duration::days(1),
+                    field: "status".to_owned(),
+                    from: Some("In Review".to_owned()),
+                    to: Some("In Progress".to_owned()),
+                },
             ];
             issue.updated = now - Duration::days(1);
         }
@@ -309,7 +358,13 @@ impl Data {
         put("created", json!(jira_time(issue.created)));
         put("updated", json!(jira_time(issue.updated)));
         put("description", issue.description.clone().unwrap_or(Value::Null));
-        put("project", PROJECTS.iter().find(|p| p.1 == issue.project).map_or(Value::Null, |p| json!({ "id": p.0, "key": p.1, "name": p.2 })));
+        put(
+            "project",
+            PROJECTS
+                .iter()
+                .find(|p| p.1 == issue.project)
+                .map_or(Value::Null, |p| json!({ "id": p.0, "key": p.1, "name": p.2 })),
+        );
         put("parent", issue.parent.as_deref().map_or(Value::Null, |p| self.ref_json(p)));
         put("subtasks", Value::Array(self.subtasks(&issue.key).iter().map(|s| self.ref_json(&s.key)).collect()));
         put(
@@ -365,11 +420,8 @@ impl Data {
         if let Some(filter) = &query.filter {
             check_values(filter)?;
         }
-        let mut hits: Vec<&Issue> = self
-            .issues
-            .values()
-            .filter(|i| query.filter.as_ref().is_none_or(|f| eval(f, i, me, now)))
-            .collect();
+        let mut hits: Vec<&Issue> =
+            self.issues.values().filter(|i| query.filter.as_ref().is_none_or(|f| eval(f, i, me, now))).collect();
         let order = if query.order.is_empty() { vec![("key".to_owned(), true)] } else { query.order.clone() };
         hits.sort_by(|a, b| {
             let mut ord = std::cmp::Ordering::Equal;
@@ -419,7 +471,9 @@ fn check_values(e: &Expr) -> Result<(), String> {
             for v in values {
                 let jql::Value::Text(t) = v else { continue };
                 let known = match field.as_str() {
-                    "project" => PROJECTS.iter().any(|p| p.1.eq_ignore_ascii_case(t) || p.0 == t || p.2.eq_ignore_ascii_case(t)),
+                    "project" => {
+                        PROJECTS.iter().any(|p| p.1.eq_ignore_ascii_case(t) || p.0 == t || p.2.eq_ignore_ascii_case(t))
+                    }
                     "status" => STATUSES.iter().any(|s| s.1.eq_ignore_ascii_case(t) || s.0 == t),
                     "priority" => PRIORITIES.iter().any(|p| p.1.eq_ignore_ascii_case(t)),
                     "type" | "issuetype" => ISSUE_TYPES.iter().any(|p| p.1.eq_ignore_ascii_case(t)),
@@ -445,9 +499,9 @@ fn check_values(e: &Expr) -> Result<(), String> {
 fn user_matches(idx: Option<usize>, v: &jql::Value, me: usize) -> bool {
     match v {
         jql::Value::CurrentUser => idx == Some(me),
-        jql::Value::Text(t) => idx.and_then(|i| USERS.get(i)).is_some_and(|u| {
-            u.account_id == t || u.email.eq_ignore_ascii_case(t) || u.name.eq_ignore_ascii_case(t)
-        }),
+        jql::Value::Text(t) => idx
+            .and_then(|i| USERS.get(i))
+            .is_some_and(|u| u.account_id == t || u.email.eq_ignore_ascii_case(t) || u.name.eq_ignore_ascii_case(t)),
     }
 }
 
@@ -538,10 +592,18 @@ fn clause(field: &str, op: Op, values: &[jql::Value], i: &Issue, me: usize, now:
         }
         _ => {
             let actual: Vec<String> = match field {
-                "project" => PROJECTS.iter().filter(|p| p.1 == i.project).flat_map(|p| [p.0.to_owned(), p.1.to_owned(), p.2.to_owned()]).collect(),
+                "project" => PROJECTS
+                    .iter()
+                    .filter(|p| p.1 == i.project)
+                    .flat_map(|p| [p.0.to_owned(), p.1.to_owned(), p.2.to_owned()])
+                    .collect(),
                 "key" | "issuekey" => vec![i.key.clone(), i.id.to_string()],
-                "status" => STATUSES.iter().filter(|s| s.1 == i.status).flat_map(|s| [s.0.to_owned(), s.1.to_owned()]).collect(),
-                "statuscategory" => STATUSES.iter().filter(|s| s.1 == i.status).flat_map(|s| [s.2.to_owned(), s.3.to_owned()]).collect(),
+                "status" => {
+                    STATUSES.iter().filter(|s| s.1 == i.status).flat_map(|s| [s.0.to_owned(), s.1.to_owned()]).collect()
+                }
+                "statuscategory" => {
+                    STATUSES.iter().filter(|s| s.1 == i.status).flat_map(|s| [s.2.to_owned(), s.3.to_owned()]).collect()
+                }
                 "priority" => vec![i.priority.to_owned()],
                 _ => vec![i.issue_type.to_owned()],
             };

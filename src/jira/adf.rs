@@ -56,10 +56,9 @@ fn block(node: &Value) -> String {
         "rule" => "---".to_owned(),
         "table" => table(node),
         "mediaSingle" | "mediaGroup" => children(node).iter().map(block).collect::<Vec<_>>().join("\n"),
-        "media" => format!(
-            "[attachment: {}]",
-            attr_str(node, "alt").or_else(|| attr_str(node, "id")).unwrap_or("file")
-        ),
+        "media" => {
+            format!("[attachment: {}]", attr_str(node, "alt").or_else(|| attr_str(node, "id")).unwrap_or("file"))
+        }
         "expand" | "nestedExpand" => {
             let title = attr_str(node, "title").unwrap_or("Details");
             format!("**{title}**\n\n{}", blocks(node))
@@ -73,10 +72,7 @@ fn block(node: &Value) -> String {
 }
 
 fn is_inline(node: &Value) -> bool {
-    matches!(
-        node_type(node),
-        "text" | "hardBreak" | "mention" | "emoji" | "date" | "status" | "inlineCard"
-    )
+    matches!(node_type(node), "text" | "hardBreak" | "mention" | "emoji" | "date" | "status" | "inlineCard")
 }
 
 fn list(node: &Value, start: Option<u64>) -> String {
@@ -109,10 +105,7 @@ fn table(node: &Value) -> String {
         .map(|row| {
             let cells = children(row);
             let header = !cells.is_empty() && cells.iter().all(|c| node_type(c) == "tableHeader");
-            let texts = cells
-                .iter()
-                .map(|c| blocks(c).replace('\n', " ").replace('|', "\\|"))
-                .collect();
+            let texts = cells.iter().map(|c| blocks(c).replace('\n', " ").replace('|', "\\|")).collect();
             (header, texts)
         })
         .collect();
@@ -160,7 +153,11 @@ fn inline(node: &Value) -> String {
         "inlineCard" => attr_str(node, "url").unwrap_or_default().to_owned(),
         _ => {
             let inner = inlines(children(node));
-            if inner.is_empty() { node.get("text").and_then(Value::as_str).unwrap_or_default().to_owned() } else { inner }
+            if inner.is_empty() {
+                node.get("text").and_then(Value::as_str).unwrap_or_default().to_owned()
+            } else {
+                inner
+            }
         }
     }
 }
@@ -238,11 +235,7 @@ struct Builder {
 
 /// Converts Markdown to an ADF document.
 pub(crate) fn from_markdown(markdown: &str) -> Value {
-    let mut b = Builder {
-        stack: vec![Frame::new("doc", None)],
-        marks: Vec::new(),
-        in_table_head: false,
-    };
+    let mut b = Builder { stack: vec![Frame::new("doc", None)], marks: Vec::new(), in_table_head: false };
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     for event in Parser::new_ext(markdown, options) {
         b.event(event);
@@ -367,7 +360,9 @@ impl Builder {
                 };
                 self.push(Frame::new("codeBlock", lang));
             }
-            Tag::List(Some(start)) if start != 1 => self.push(Frame::new("orderedList", Some(json!({ "order": start })))),
+            Tag::List(Some(start)) if start != 1 => {
+                self.push(Frame::new("orderedList", Some(json!({ "order": start }))))
+            }
             Tag::List(Some(_)) => self.push(Frame::new("orderedList", None)),
             Tag::List(None) => self.push(Frame::new("bulletList", None)),
             Tag::Item => self.push(Frame::new("listItem", None)),

@@ -61,7 +61,11 @@ impl Client {
             base: config.base_url.as_str().into(),
             auth: config.auth.clone(),
             limiter: Arc::new(RateLimiter::direct(quota)),
-            retry: RetryPolicy { attempts: 4, base_backoff: Duration::from_millis(250), max_wait: config.max_retry_wait },
+            retry: RetryPolicy {
+                attempts: 4,
+                base_backoff: Duration::from_millis(250),
+                max_wait: config.max_retry_wait,
+            },
             timeout: config.request_timeout,
         })
     }
@@ -135,7 +139,12 @@ impl Client {
             match (outcome, retry_in) {
                 (Ok(text), _) => return Ok(text),
                 (Err(failure), Some(delay)) => {
-                    tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, "retrying Jira request: {}", failure.summary());
+                    tracing::warn!(
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying Jira request: {}",
+                        failure.summary()
+                    );
                     waited += delay;
                     tokio::time::sleep(delay).await;
                 }
@@ -167,11 +176,7 @@ impl Client {
         tracing::Span::current().record("http.status", status.as_u16());
         let headers = response.headers().clone();
         let text = response.text().await.map_err(Failure::Transport)?;
-        if status.is_success() {
-            Ok(text)
-        } else {
-            Err(Failure::Status { status, headers, body: text })
-        }
+        if status.is_success() { Ok(text) } else { Err(Failure::Status { status, headers, body: text }) }
     }
 
     /// How long to wait before the next attempt, or `None` to give up now.
@@ -226,10 +231,7 @@ impl Failure {
                     413 => Error::TooLarge { message },
                     429 => Error::RateLimited {
                         retry_after: retry_after(&headers).unwrap_or(Duration::from_secs(5)),
-                        reason: headers
-                            .get("RateLimit-Reason")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned),
+                        reason: headers.get("RateLimit-Reason").and_then(|v| v.to_str().ok()).map(str::to_owned),
                     },
                     code @ 500..=599 => Error::Server { status: code, attempts },
                     code => Error::Unexpected { status: code, message },
@@ -254,7 +256,10 @@ pub(crate) fn transport_detail(e: &reqwest::Error) -> String {
         source = err.source();
     }
     let all = chain.join(": ").to_lowercase();
-    if all.contains("dns error") || all.contains("failed to lookup address") || all.contains("name or service not known") {
+    if all.contains("dns error")
+        || all.contains("failed to lookup address")
+        || all.contains("name or service not known")
+    {
         "DNS lookup failed: the host name does not resolve; check the spelling of JIRA_URL".to_owned()
     } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
         format!("TLS failed: {}", chain.last().map(String::as_str).unwrap_or("handshake error"))

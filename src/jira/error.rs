@@ -121,9 +121,7 @@ pub(crate) fn body_message(body: &str) -> String {
                 .map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_owned)).collect())
                 .unwrap_or_default();
             if let Some(errors) = json.get("errors").and_then(|v| v.as_object()) {
-                parts.extend(
-                    errors.iter().map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default())),
-                );
+                parts.extend(errors.iter().map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default())));
             }
             if parts.is_empty()
                 && let Some(m) = json.get("message").and_then(|v| v.as_str())
@@ -151,10 +149,7 @@ mod tests {
     #[test]
     fn error_collection_messages_and_field_errors_are_joined() {
         let body = r#"{"errorMessages":["Field 'priority' is required."],"errors":{"issuetype":"The issue type selected is invalid."}}"#;
-        assert_eq!(
-            body_message(body),
-            "Field 'priority' is required.; issuetype: The issue type selected is invalid"
-        );
+        assert_eq!(body_message(body), "Field 'priority' is required.; issuetype: The issue type selected is invalid");
     }
 
     #[test]
@@ -185,10 +180,7 @@ mod tests {
 
     #[test]
     fn rate_limit_message_says_how_long_to_wait() {
-        let e = Error::RateLimited {
-            retry_after: Duration::from_secs(7),
-            reason: Some("jira-burst-based".into()),
-        };
+        let e = Error::RateLimited { retry_after: Duration::from_secs(7), reason: Some("jira-burst-based".into()) };
         assert!(e.to_string().starts_with("Jira's rate limit was hit (429, jira-burst-based)"));
         assert!(e.to_string().contains("Wait 7 s"));
     }

@@ -46,9 +46,7 @@ pub(crate) fn check_since(value: &str) -> Result<(), String> {
     if relative || chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() {
         Ok(())
     } else {
-        Err(format!(
-            "updated_since {value:?} is neither a date (2026-11-01) nor a relative offset like -7d, -2w, -12h"
-        ))
+        Err(format!("updated_since {value:?} is neither a date (2026-11-01) nor a relative offset like -7d, -2w, -12h"))
     }
 }
 

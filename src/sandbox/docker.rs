@@ -58,14 +58,20 @@ fn unavailable(problem: impl Into<String>, fix: impl Into<String>) -> Error {
 pub(crate) fn load_profile(path: Option<&Path>) -> Result<String, Error> {
     let text = match path {
         Some(p) => std::fs::read_to_string(p).map_err(|e| {
-            unavailable(format!("the seccomp profile {} cannot be read ({e})", p.display()), "fix JIRA_MCP_SECCOMP_PROFILE or unset it to use the built-in profile")
+            unavailable(
+                format!("the seccomp profile {} cannot be read ({e})", p.display()),
+                "fix JIRA_MCP_SECCOMP_PROFILE or unset it to use the built-in profile",
+            )
         })?,
         None => EMBEDDED_PROFILE.to_owned(),
     };
     let json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| unavailable(format!("the seccomp profile is not valid JSON ({e})"), "fix the profile file"))?;
     if json.get("defaultAction").and_then(|v| v.as_str()) != Some("SCMP_ACT_ERRNO") {
-        return Err(unavailable("the seccomp profile must deny by default (defaultAction SCMP_ACT_ERRNO)", "use the profile from seccomp/run_python.json"));
+        return Err(unavailable(
+            "the seccomp profile must deny by default (defaultAction SCMP_ACT_ERRNO)",
+            "use the profile from seccomp/run_python.json",
+        ));
     }
     // Compact it: Docker wants the JSON text itself inside security_opt.
     Ok(json.to_string())
@@ -97,14 +103,20 @@ async fn connect_checked(runtime: &str) -> Result<Docker, Error> {
     let Some(rt) = runtimes.get(runtime) else {
         let mut have: Vec<&String> = runtimes.keys().collect();
         have.sort();
-        return Err(unavailable(format!("the Docker runtime {runtime:?} is not registered (registered: {have:?})"), SETUP_FIX));
+        return Err(unavailable(
+            format!("the Docker runtime {runtime:?} is not registered (registered: {have:?})"),
+            SETUP_FIX,
+        ));
     };
     // Without --oci-seccomp runsc ignores the container's seccomp profile; fail closed.
     if runtime == "runsc" {
         let args = rt.runtime_args.clone().unwrap_or_default();
         for required in ["--network=none", "--oci-seccomp"] {
             if !args.iter().any(|a| a == required) {
-                return Err(unavailable(format!("the runsc runtime lacks {required} in its runtimeArgs (has {args:?})"), SETUP_FIX));
+                return Err(unavailable(
+                    format!("the runsc runtime lacks {required} in its runtimeArgs (has {args:?})"),
+                    SETUP_FIX,
+                ));
             }
         }
     }
@@ -164,7 +176,11 @@ impl DockerSandbox {
                 ..Default::default()
             }]
         });
-        let ulimit = |name: &str, value: i64| ResourcesUlimits { name: Some(name.to_owned()), soft: Some(value), hard: Some(value) };
+        let ulimit = |name: &str, value: i64| ResourcesUlimits {
+            name: Some(name.to_owned()),
+            soft: Some(value),
+            hard: Some(value),
+        };
         ContainerCreateBody {
             image: Some(self.config.image.clone()),
             // `-I`: isolated mode, ignores PYTHON* variables and the user site directory.
@@ -185,7 +201,10 @@ impl DockerSandbox {
                 runtime: Some(self.config.runtime.clone()),
                 network_mode: Some("none".to_owned()),
                 readonly_rootfs: Some(true),
-                tmpfs: Some(HashMap::from([("/tmp".to_owned(), "rw,noexec,nosuid,nodev,size=64m,mode=1777".to_owned())])),
+                tmpfs: Some(HashMap::from([(
+                    "/tmp".to_owned(),
+                    "rw,noexec,nosuid,nodev,size=64m,mode=1777".to_owned(),
+                )])),
                 memory: Some(MEMORY_BYTES),
                 memory_swap: Some(MEMORY_BYTES),
                 nano_cpus: Some(1_000_000_000),
@@ -289,7 +308,18 @@ async fn run_container(docker: &Docker, id: &str, job: &Job, cancel: &Cancellati
     let started = Instant::now();
     // Attach before start, or early output is lost.
     let attach = docker
-        .attach_container(id, Some(AttachContainerOptionsBuilder::default().stdin(true).stdout(true).stderr(true).stream(true).logs(false).build()))
+        .attach_container(
+            id,
+            Some(
+                AttachContainerOptionsBuilder::default()
+                    .stdin(true)
+                    .stdout(true)
+                    .stderr(true)
+                    .stream(true)
+                    .logs(false)
+                    .build(),
+            ),
+        )
         .await
         .map_err(|e| Error::Docker(e.to_string()))?;
     let mut output = attach.output;
@@ -318,7 +348,8 @@ async fn run_container(docker: &Docker, id: &str, job: &Job, cancel: &Cancellati
         }
         (out, err)
     });
-    let mut wait = docker.wait_container(id, Some(WaitContainerOptionsBuilder::default().condition("not-running").build()));
+    let mut wait =
+        docker.wait_container(id, Some(WaitContainerOptionsBuilder::default().condition("not-running").build()));
     let ending = tokio::select! {
         next = wait.next() => match next {
             Some(Ok(resp)) => Ending::Exited(resp.status_code),
@@ -331,7 +362,8 @@ async fn run_container(docker: &Docker, id: &str, job: &Job, cancel: &Cancellati
         () = cancel.cancelled() => Ending::Cancelled,
     };
     if matches!(ending, Ending::TimedOut | Ending::Cancelled) {
-        let kill = docker.kill_container(id, Some(KillContainerOptionsBuilder::default().signal("SIGKILL").build())).await;
+        let kill =
+            docker.kill_container(id, Some(KillContainerOptionsBuilder::default().signal("SIGKILL").build())).await;
         if let Err(e) = kill {
             tracing::debug!("kill {id}: {e}");
         }
@@ -341,21 +373,16 @@ async fn run_container(docker: &Docker, id: &str, job: &Job, cancel: &Cancellati
         Ok(Ok(pair)) => pair,
         _ => (Capped::default(), Capped::default()),
     };
-    let oom_flag = docker
-        .inspect_container(id, None)
-        .await
-        .ok()
-        .and_then(|c| c.state)
-        .and_then(|s| s.oom_killed)
-        .unwrap_or(false);
+    let oom_flag =
+        docker.inspect_container(id, None).await.ok().and_then(|c| c.state).and_then(|s| s.oom_killed).unwrap_or(false);
     let mut outcome = Outcome { stdout, stderr, duration, ..Outcome::default() };
     match ending {
         Ending::Cancelled => return Err(Error::Cancelled),
         Ending::TimedOut => outcome.timed_out = true,
         Ending::Exited(code) => {
             outcome.exit_code = Some(code);
-            // We never SIGKILL a container that did not time out, so 137 means the memory cap.
-            outcome.oom_killed = oom_flag || code == 137;
+            // Docker records the kernel's memory-cgroup kill (also under runsc).
+            outcome.oom_killed = oom_flag;
             // runsc: the pids cgroup was exhausted -> exit 2 with no output at all.
             outcome.aborted = code == 2 && outcome.stdout.bytes.is_empty() && outcome.stderr.bytes.is_empty();
         }
@@ -374,7 +401,9 @@ async fn force_remove(docker: &Docker, id: &str) {
 /// Removes every container with the sandbox label (leftovers of a crash).
 async fn janitor(docker: &Docker) -> Result<usize, DockerError> {
     let filters = HashMap::from([("label", vec![LABEL])]);
-    let list = docker.list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build())).await?;
+    let list = docker
+        .list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build()))
+        .await?;
     for c in &list {
         if let Some(id) = c.id.as_deref() {
             force_remove(docker, id).await;
@@ -393,13 +422,22 @@ pub(crate) async fn diagnose(config: &SandboxConfig) -> Vec<Check> {
     match load_profile(config.seccomp_profile.as_deref()) {
         Ok(_) => push(
             "seccomp profile",
-            Ok(config.seccomp_profile.as_ref().map_or("built-in seccomp/run_python.json".to_owned(), |p| p.display().to_string())),
+            Ok(config
+                .seccomp_profile
+                .as_ref()
+                .map_or("built-in seccomp/run_python.json".to_owned(), |p| p.display().to_string())),
         ),
         Err(e) => push("seccomp profile", Err(e.to_string())),
     }
     let docker = match connect_checked(&config.runtime).await {
         Ok(d) => {
-            push("docker + runtime", Ok(format!("daemon reachable; runtime {} registered with --network=none --oci-seccomp", config.runtime)));
+            push(
+                "docker + runtime",
+                Ok(format!(
+                    "daemon reachable; runtime {} registered with --network=none --oci-seccomp",
+                    config.runtime
+                )),
+            );
             d
         }
         Err(e) => {

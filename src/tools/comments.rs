@@ -21,7 +21,13 @@ impl JiraMcp {
     /// Add a Markdown comment to an issue (converted to Jira's format). Returns the comment id.
     /// Not for editing fields (use update_issue); to comment while changing status use
     /// transition_issue's comment.
-    #[tool(annotations(title = "Add comment", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true))]
+    #[tool(annotations(
+        title = "Add comment",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = true
+    ))]
     pub(crate) async fn add_comment(&self, Parameters(p): Parameters<AddCommentParams>) -> Result<String, ToolError> {
         let key = key_arg(&p.key)?;
         if p.body.trim().is_empty() {

@@ -52,7 +52,10 @@ impl ConfirmStore {
         let token = format!("del-{}", uuid::Uuid::new_v4().simple());
         let mut map = self.lock();
         map.retain(|_, p| p.expires > now);
-        map.insert(token.clone(), Pending { key: key.to_owned(), updated: updated.to_owned(), subtasks, expires: now + TOKEN_TTL });
+        map.insert(
+            token.clone(),
+            Pending { key: key.to_owned(), updated: updated.to_owned(), subtasks, expires: now + TOKEN_TTL },
+        );
         token
     }
 
@@ -93,7 +96,13 @@ impl JiraMcp {
     /// show the preview to the user and get their explicit approval; then call again with
     /// confirm=true and that confirm_token. Tokens are single use, bound to the issue and its last
     /// update, and expire after 5 minutes. Not for closing an issue (use transition_issue to "Done").
-    #[tool(annotations(title = "Delete issue", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true))]
+    #[tool(annotations(
+        title = "Delete issue",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = false,
+        open_world_hint = true
+    ))]
     pub(crate) async fn delete_issue(&self, Parameters(p): Parameters<DeleteIssueParams>) -> Result<String, ToolError> {
         let key = key_arg(&p.key)?;
         let issue = self.jira.issue(&key, "summary,status,updated,subtasks,comment", false).await?;

@@ -25,7 +25,8 @@ pub(crate) enum Section {
     History,
 }
 
-const ALL_SECTIONS: [Section; 5] = [Section::Description, Section::Comments, Section::Subtasks, Section::Links, Section::History];
+const ALL_SECTIONS: [Section; 5] =
+    [Section::Description, Section::Comments, Section::Subtasks, Section::Links, Section::History];
 
 fn default_max_chars() -> u32 {
     4000
@@ -122,7 +123,9 @@ pub(crate) struct TransitionIssueParams {
 
 fn check_labels(labels: &[String]) -> Result<(), ToolError> {
     match labels.iter().find(|l| l.trim().is_empty() || l.contains(char::is_whitespace)) {
-        Some(bad) => Err(ToolError::InvalidInput(format!("label {bad:?} is empty or has spaces; Jira labels are single words like needs-review"))),
+        Some(bad) => Err(ToolError::InvalidInput(format!(
+            "label {bad:?} is empty or has spaces; Jira labels are single words like needs-review"
+        ))),
         None => Ok(()),
     }
 }
@@ -157,7 +160,13 @@ impl JiraMcp {
     /// Create an issue. Description is Markdown (converted to Jira's format). Assignee: "me", an
     /// email or a name. An unknown project or issue type is refused with the valid ones listed.
     /// Returns the new key. Not for changing an existing issue (use update_issue).
-    #[tool(annotations(title = "Create issue", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true))]
+    #[tool(annotations(
+        title = "Create issue",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = true
+    ))]
     pub(crate) async fn create_issue(&self, Parameters(p): Parameters<CreateIssueParams>) -> Result<String, ToolError> {
         let project = jql::project_key(&p.project).map_err(ToolError::InvalidInput)?;
         let summary = p.summary.trim();
@@ -176,7 +185,10 @@ impl JiraMcp {
         };
         let parent = p.parent.as_deref().map(key_arg).transpose()?;
         if issue_type.subtask && parent.is_none() {
-            return Err(ToolError::InvalidInput(format!("{} is a subtask type: give parent (the key of the parent issue)", issue_type.name)));
+            return Err(ToolError::InvalidInput(format!(
+                "{} is a subtask type: give parent (the key of the parent issue)",
+                issue_type.name
+            )));
         }
         let mut fields = Map::new();
         fields.insert("project".to_owned(), json!({ "key": project }));
@@ -196,7 +208,10 @@ impl JiraMcp {
         }
         if let Some(a) = p.assignee.as_deref() {
             let choice = resolve_user(&self.jira, a).await?;
-            fields.insert("assignee".to_owned(), account_id(&self.jira, choice).await?.map_or(Value::Null, |id| json!({ "accountId": id })));
+            fields.insert(
+                "assignee".to_owned(),
+                account_id(&self.jira, choice).await?.map_or(Value::Null, |id| json!({ "accountId": id })),
+            );
         }
         let key = self.jira.create_issue(Value::Object(fields)).await?;
         Ok(format!("Created {key} ({} in {project}): {summary}\nView it with get_issue key={key}.", issue_type.name))
@@ -205,7 +220,13 @@ impl JiraMcp {
     /// Change an issue's summary, description (Markdown), priority, labels (add/remove) and/or
     /// assignee ("none" unassigns) in one call. Only the given fields change. Not for status
     /// changes (use transition_issue) or comments (use add_comment).
-    #[tool(annotations(title = "Update issue", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
+    #[tool(annotations(
+        title = "Update issue",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
     pub(crate) async fn update_issue(&self, Parameters(p): Parameters<UpdateIssueParams>) -> Result<String, ToolError> {
         let key = key_arg(&p.key)?;
         check_labels(&p.add_labels)?;
@@ -259,8 +280,17 @@ impl JiraMcp {
     /// Move an issue to a status by NAME (e.g. "Done"); the transition is found server-side.
     /// If the status cannot be reached from the current one, the error lists the reachable
     /// statuses. Optional Markdown comment. Not for other field changes (use update_issue).
-    #[tool(annotations(title = "Transition issue", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true))]
-    pub(crate) async fn transition_issue(&self, Parameters(p): Parameters<TransitionIssueParams>) -> Result<String, ToolError> {
+    #[tool(annotations(
+        title = "Transition issue",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = true
+    ))]
+    pub(crate) async fn transition_issue(
+        &self,
+        Parameters(p): Parameters<TransitionIssueParams>,
+    ) -> Result<String, ToolError> {
         let key = key_arg(&p.key)?;
         let target = p.status.trim();
         let transitions = self.jira.transitions(&key).await?;
@@ -274,8 +304,13 @@ impl JiraMcp {
             if current.eq_ignore_ascii_case(target) {
                 return Ok(format!("{key} is already in status {current}; nothing changed."));
             }
-            let options: Vec<String> = transitions.iter().map(|t| format!("\"{}\" (via \"{}\")", t.to.name, t.name)).collect();
-            let list = if options.is_empty() { "none (the workflow allows no move from here)".to_owned() } else { options.join(", ") };
+            let options: Vec<String> =
+                transitions.iter().map(|t| format!("\"{}\" (via \"{}\")", t.to.name, t.name)).collect();
+            let list = if options.is_empty() {
+                "none (the workflow allows no move from here)".to_owned()
+            } else {
+                options.join(", ")
+            };
             return Err(ToolError::InvalidInput(format!(
                 "{key} cannot move from \"{current}\" to \"{target}\" directly. Reachable statuses: {list}. \
                  Move through one of them first, or check the status name"
@@ -311,7 +346,19 @@ impl JiraMcp {
     /// Fetches and renders one issue; shared by `get_issue` and the `jira://issue/{key}` resource.
     pub(crate) async fn render_issue(&self, key: &str, opts: &RenderOptions) -> Result<String, ToolError> {
         let has = |s: Section| opts.include.contains(&s);
-        let mut fields = vec!["summary", "status", "assignee", "reporter", "priority", "issuetype", "labels", "created", "updated", "parent", "project"];
+        let mut fields = vec![
+            "summary",
+            "status",
+            "assignee",
+            "reporter",
+            "priority",
+            "issuetype",
+            "labels",
+            "created",
+            "updated",
+            "parent",
+            "project",
+        ];
         if has(Section::Description) {
             fields.push("description");
         }
@@ -348,7 +395,12 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
         f.reporter.as_ref().map_or("-", |u| u.label()),
     );
     let labels = if f.labels.is_empty() { "-".to_owned() } else { f.labels.join(", ") };
-    let _ = writeln!(out, "Labels: {labels} | Created: {} | Updated: {}", day(f.created.as_deref()), day(f.updated.as_deref()));
+    let _ = writeln!(
+        out,
+        "Labels: {labels} | Created: {} | Updated: {}",
+        day(f.created.as_deref()),
+        day(f.updated.as_deref())
+    );
     if let Some(parent) = &f.parent {
         let summary = parent.fields.as_ref().and_then(|x| x.summary.as_deref()).unwrap_or_default();
         let _ = writeln!(out, "Parent: {} {}", parent.key, clip(summary, 60));
@@ -376,7 +428,13 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
         let _ = writeln!(out, "\n## Subtasks ({})", f.subtasks.len());
         for s in &f.subtasks {
             let sf = s.fields.clone().unwrap_or_default();
-            let _ = writeln!(out, "- {} | {} | {}", s.key, clip(sf.summary.as_deref().unwrap_or_default(), 70), sf.status.map(|x| x.name).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "- {} | {} | {}",
+                s.key,
+                clip(sf.summary.as_deref().unwrap_or_default(), 70),
+                sf.status.map(|x| x.name).unwrap_or_default()
+            );
         }
     }
     if has(Section::Links) && !f.issuelinks.is_empty() {
@@ -388,7 +446,13 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
                 (None, None) => continue,
             };
             let of = other.fields.clone().unwrap_or_default();
-            let _ = writeln!(out, "- {verb} {} | {} | {}", other.key, clip(of.summary.as_deref().unwrap_or_default(), 60), of.status.map(|x| x.name).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "- {verb} {} | {} | {}",
+                other.key,
+                clip(of.summary.as_deref().unwrap_or_default(), 60),
+                of.status.map(|x| x.name).unwrap_or_default()
+            );
         }
     }
     if has(Section::Comments) {

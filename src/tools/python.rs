@@ -42,7 +42,11 @@ impl JiraMcp {
     /// calculations over many issues. Not for anything needing network, pip packages or more
     /// than 30 s; for simple counts use summarize_project.
     #[tool(annotations(title = "Run Python (sandboxed)", read_only_hint = true, open_world_hint = true))]
-    pub(crate) async fn run_python(&self, Parameters(p): Parameters<RunPythonParams>, ct: CancellationToken) -> Result<String, ToolError> {
+    pub(crate) async fn run_python(
+        &self,
+        Parameters(p): Parameters<RunPythonParams>,
+        ct: CancellationToken,
+    ) -> Result<String, ToolError> {
         let cap = self.sandbox_timeout_cap();
         let timeout = match p.timeout_s {
             None => cap,
@@ -62,7 +66,11 @@ impl JiraMcp {
         let (data, note) = match p.jql.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             Some(jql) => {
                 let (bytes, count, capped) = self.issues_json(jql).await?;
-                let more = if capped { format!(" (capped at {MAX_DATA_ISSUES}; narrow the JQL for all)") } else { String::new() };
+                let more = if capped {
+                    format!(" (capped at {MAX_DATA_ISSUES}; narrow the JQL for all)")
+                } else {
+                    String::new()
+                };
                 (Some(bytes), format!("data: {count} issues at /data/issues.json{more}\n"))
             }
             None => (None, String::new()),
@@ -109,6 +117,8 @@ fn render(o: &Outcome, timeout: Duration) -> String {
         format!("TIMED OUT after {} s: the container was killed", timeout.as_secs())
     } else if o.oom_killed {
         "KILLED: exceeded 512 MB memory".to_owned()
+    } else if o.exit_code == Some(137) {
+        "KILLED by SIGKILL (exit 137) without a memory event".to_owned()
     } else if o.aborted {
         "ABORTED: the sandbox hit its process limit (too many processes or threads)".to_owned()
     } else {

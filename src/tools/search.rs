@@ -97,7 +97,10 @@ impl JiraMcp {
     /// cursor) or `END OF RESULTS`. Not for one issue's details (use get_issue) or for counts and
     /// breakdowns (use summarize_project).
     #[tool(annotations(title = "Search issues", read_only_hint = true, open_world_hint = true))]
-    pub(crate) async fn search_issues(&self, Parameters(p): Parameters<SearchIssuesParams>) -> Result<String, ToolError> {
+    pub(crate) async fn search_issues(
+        &self,
+        Parameters(p): Parameters<SearchIssuesParams>,
+    ) -> Result<String, ToolError> {
         if !(1..=MAX_PAGE).contains(&p.page_size) {
             return Err(ToolError::InvalidInput(format!("page_size must be 1-{MAX_PAGE}, got {}", p.page_size)));
         }
@@ -134,7 +137,10 @@ impl JiraMcp {
     /// (open, not updated for stale_days). Use it for "how is project X doing" instead of paging
     /// through search_issues. Not for listing specific issues (use search_issues).
     #[tool(annotations(title = "Summarize project", read_only_hint = true, open_world_hint = true))]
-    pub(crate) async fn summarize_project(&self, Parameters(p): Parameters<SummarizeProjectParams>) -> Result<String, ToolError> {
+    pub(crate) async fn summarize_project(
+        &self,
+        Parameters(p): Parameters<SummarizeProjectParams>,
+    ) -> Result<String, ToolError> {
         let jql = match (some_trimmed(p.project.as_ref()), some_trimmed(p.jql.as_ref())) {
             (Some(project), None) => {
                 let key = jql::project_key(project).map_err(ToolError::InvalidInput)?;
@@ -142,7 +148,9 @@ impl JiraMcp {
             }
             (None, Some(q)) => q.to_owned(),
             (Some(_), Some(_)) => {
-                return Err(ToolError::InvalidInput("give project or jql, not both; put the project into the JQL".to_owned()));
+                return Err(ToolError::InvalidInput(
+                    "give project or jql, not both; put the project into the JQL".to_owned(),
+                ));
             }
             (None, None) => return Err(ToolError::InvalidInput("give project (e.g. DEMO) or jql".to_owned())),
         };
@@ -171,7 +179,8 @@ impl JiraMcp {
 impl JiraMcp {
     /// The JQL for a search: the caller's, or one composed from the filters.
     async fn search_jql(&self, p: &SearchIssuesParams) -> Result<String, ToolError> {
-        let project = some_trimmed(p.project.as_ref()).map(jql::project_key).transpose().map_err(ToolError::InvalidInput)?;
+        let project =
+            some_trimmed(p.project.as_ref()).map(jql::project_key).transpose().map_err(ToolError::InvalidInput)?;
         let since = some_trimmed(p.updated_since.as_ref());
         if let Some(s) = since {
             jql::check_since(s).map_err(ToolError::InvalidInput)?;
@@ -224,7 +233,14 @@ fn counts(out: &mut String, title: &str, values: impl Iterator<Item = String>) {
 }
 
 /// Renders the aggregate text (pure, for tests).
-fn summarize(jql: &str, issues: &[Issue], total: Option<u64>, complete: bool, stale_days: u32, now: DateTime<Utc>) -> String {
+fn summarize(
+    jql: &str,
+    issues: &[Issue],
+    total: Option<u64>,
+    complete: bool,
+    stale_days: u32,
+    now: DateTime<Utc>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Scope: {jql}");
     if complete {
@@ -237,26 +253,56 @@ fn summarize(jql: &str, issues: &[Issue], total: Option<u64>, complete: bool, st
             issues.len()
         );
     }
-    counts(&mut out, "By status", issues.iter().map(|i| i.fields.status.as_ref().map_or("-".to_owned(), |s| s.name.clone())));
-    counts(&mut out, "By assignee", issues.iter().map(|i| i.fields.assignee.as_ref().map_or("Unassigned".to_owned(), |u| u.label().to_owned())));
-    counts(&mut out, "By priority", issues.iter().map(|i| i.fields.priority.as_ref().map_or("-".to_owned(), |p| p.name.clone())));
+    counts(
+        &mut out,
+        "By status",
+        issues.iter().map(|i| i.fields.status.as_ref().map_or("-".to_owned(), |s| s.name.clone())),
+    );
+    counts(
+        &mut out,
+        "By assignee",
+        issues.iter().map(|i| i.fields.assignee.as_ref().map_or("Unassigned".to_owned(), |u| u.label().to_owned())),
+    );
+    counts(
+        &mut out,
+        "By priority",
+        issues.iter().map(|i| i.fields.priority.as_ref().map_or("-".to_owned(), |p| p.name.clone())),
+    );
     let open: Vec<&Issue> = issues.iter().filter(|i| !i.fields.status.as_ref().is_some_and(|s| s.is_done())).collect();
     let _ = writeln!(out, "Open: {} | Done: {}", open.len(), issues.len() - open.len());
     let mut oldest = open.clone();
     oldest.sort_by_key(|i| parse_time(i.fields.created.as_deref()));
     let _ = writeln!(out, "Oldest open:");
     for i in oldest.iter().take(5) {
-        let _ = writeln!(out, "- {} | {} | created {}", i.key, clip(i.fields.summary.as_deref().unwrap_or_default(), 60), day(i.fields.created.as_deref()));
+        let _ = writeln!(
+            out,
+            "- {} | {} | created {}",
+            i.key,
+            clip(i.fields.summary.as_deref().unwrap_or_default(), 60),
+            day(i.fields.created.as_deref())
+        );
     }
     let cutoff = now - chrono::Duration::days(i64::from(stale_days));
-    let mut stale: Vec<&&Issue> = open.iter().filter(|i| parse_time(i.fields.updated.as_deref()).is_some_and(|u| u < cutoff)).collect();
+    let mut stale: Vec<&&Issue> =
+        open.iter().filter(|i| parse_time(i.fields.updated.as_deref()).is_some_and(|u| u < cutoff)).collect();
     stale.sort_by_key(|i| parse_time(i.fields.updated.as_deref()));
     let _ = writeln!(out, "Stale (open, no update for {stale_days}+ days): {}", stale.len());
     for i in stale.iter().take(5) {
-        let _ = writeln!(out, "- {} | {} | updated {}", i.key, clip(i.fields.summary.as_deref().unwrap_or_default(), 60), day(i.fields.updated.as_deref()));
+        let _ = writeln!(
+            out,
+            "- {} | {} | updated {}",
+            i.key,
+            clip(i.fields.summary.as_deref().unwrap_or_default(), 60),
+            day(i.fields.updated.as_deref())
+        );
     }
     if stale.len() > 5 {
-        let _ = writeln!(out, "(+{} more stale: search_issues with jql `{} AND statusCategory != Done AND updated < -{stale_days}d`)", stale.len() - 5, jql.split(" ORDER BY").next().unwrap_or(jql));
+        let _ = writeln!(
+            out,
+            "(+{} more stale: search_issues with jql `{} AND statusCategory != Done AND updated < -{stale_days}d`)",
+            stale.len() - 5,
+            jql.split(" ORDER BY").next().unwrap_or(jql)
+        );
     }
     out.trim_end().to_owned()
 }
@@ -287,7 +333,14 @@ mod tests {
         let issues = vec![
             issue("D-1", "To Do", "new", Some("Ana"), "2026-01-01T00:00:00.000+0000", "2026-01-02T00:00:00.000+0000"),
             issue("D-2", "Done", "done", Some("Ana"), "2025-01-01T00:00:00.000+0000", "2025-01-02T00:00:00.000+0000"),
-            issue("D-3", "In Progress", "indeterminate", None, "2026-11-20T00:00:00.000+0000", "2026-11-24T00:00:00.000+0000"),
+            issue(
+                "D-3",
+                "In Progress",
+                "indeterminate",
+                None,
+                "2026-11-20T00:00:00.000+0000",
+                "2026-11-24T00:00:00.000+0000",
+            ),
         ];
         let text = summarize("project = \"D\" ORDER BY created ASC", &issues, None, true, 14, now);
         assert!(text.contains("Issues: 3 (all scanned)"), "{text}");

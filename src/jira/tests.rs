@@ -1,0 +1,163 @@
+//! Client behaviour against the emulator: status mapping, retries, limits.
+
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+
+use super::{Client, Error, Jira, client::RetryPolicy};
+use crate::{
+    config::Auth,
+    emulator::{Emulator, EmulatorConfig, Fault},
+};
+
+const FAST: RetryPolicy =
+    RetryPolicy { attempts: 4, base_backoff: Duration::from_millis(5), max_wait: Duration::from_secs(3) };
+
+async fn setup() -> (Emulator, Jira) {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let jira = Jira::new(Client::new(&crate::demo_jira_config(emu.url())).unwrap().with_retry(FAST));
+    (emu, jira)
+}
+
+fn fault(path: &str, status: u16, times: u32, retry_after: Option<u32>) -> Fault {
+    Fault { path_contains: path.into(), status, times, retry_after }
+}
+
+#[tokio::test]
+async fn wrong_token_maps_to_unauthorized_with_the_fix() {
+    let (emu, _) = setup().await;
+    let mut config = crate::demo_jira_config(emu.url());
+    config.auth = Auth::Basic { email: "demo@example.com".into(), token: SecretString::from("expired") };
+    let jira = Jira::new(Client::new(&config).unwrap());
+    let err = jira.myself().await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized), "{err:?}");
+    assert!(err.to_string().starts_with("Jira rejected the credentials (401)"), "{err}");
+    assert!(!err.to_string().contains("expired\""), "the token itself never appears");
+    assert_eq!(emu.request_count(), 1, "401 is not retried");
+}
+
+#[tokio::test]
+async fn forbidden_is_distinct_from_unauthorized() {
+    let (emu, jira) = setup().await;
+    emu.inject(fault("/issue/DEMO-1", 403, 1, None));
+    let err = jira.issue("DEMO-1", "summary", false).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Jira denied permission (403): Injected failure from the emulator. The account is signed in but lacks the \
+         Jira permission for this action; ask a Jira admin to grant it, or do something else"
+    );
+}
+
+#[tokio::test]
+async fn unknown_issue_names_the_key() {
+    let (_emu, jira) = setup().await;
+    let err = jira.issue("DEMO-4040", "summary", false).await.unwrap_err();
+    assert!(err.to_string().starts_with("Issue DEMO-4040 was not found (404)"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_jql_quotes_jira_and_hints() {
+    let (_emu, jira) = setup().await;
+    let err = jira.search("project = DEMO AND (status = Done", &["summary"], 5, None).await.unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "Jira rejected the JQL (400): Error in the JQL Query: Expecting ')' before the end of the query"
+        ),
+        "{err}"
+    );
+    let err = jira.search("ORDER BY key", &["summary"], 5, None).await.unwrap_err();
+    assert!(err.to_string().contains("Unbounded JQL queries are not allowed here"), "{err}");
+}
+
+#[tokio::test]
+async fn rate_limit_is_retried_after_retry_after() {
+    let (emu, jira) = setup().await;
+    emu.inject(fault("/myself", 429, 2, Some(0)));
+    let me = jira.myself().await.unwrap();
+    assert_eq!(me.display_name.as_deref(), Some("Dana Demo"));
+    assert_eq!(emu.request_count(), 3, "two 429s, then success");
+}
+
+#[tokio::test]
+async fn rate_limit_gives_up_with_the_wait_when_retry_after_is_too_long() {
+    let (emu, jira) = setup().await;
+    emu.inject(fault("/myself", 429, 5, Some(30)));
+    let started = Instant::now();
+    let err = jira.myself().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2), "does not sleep 30 s inside a call");
+    assert!(err.to_string().starts_with("Jira's rate limit was hit (429, jira-burst-based)"), "{err}");
+    assert!(err.to_string().contains("Wait 30 s"), "{err}");
+}
+
+#[tokio::test]
+async fn rate_limited_writes_are_not_retried() {
+    let (emu, jira) = setup().await;
+    emu.inject(fault("/comment", 429, 1, Some(0)));
+    let err = jira.add_comment("DEMO-1", super::adf::from_markdown("hi")).await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert_eq!(emu.request_count(), 1);
+}
+
+#[tokio::test]
+async fn emulator_burst_limit_is_absorbed_by_retries() {
+    let (emu, jira) = setup().await;
+    emu.set_burst(Some(2));
+    for _ in 0..4 {
+        jira.myself().await.unwrap();
+    }
+    assert!(emu.request_count() > 4, "some requests were answered 429 and retried");
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_reported() {
+    let (emu, jira) = setup().await;
+    emu.inject(fault("/myself", 503, 1, None));
+    assert!(jira.myself().await.is_ok(), "one 503 is retried away");
+    emu.inject(fault("/myself", 500, 10, None));
+    let err = jira.myself().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Jira had a server error (500) on 4 attempt(s). The problem is on Jira's side: try again in a minute, and \
+         check https://status.atlassian.com if it persists"
+    );
+}
+
+#[tokio::test]
+async fn removed_api_maps_to_gone() {
+    let (emu, jira) = setup().await;
+    emu.inject(fault("/myself", 410, 1, None));
+    let err = jira.myself().await.unwrap_err();
+    assert!(err.to_string().starts_with("Jira says this API was removed (410)"), "{err}");
+}
+
+#[tokio::test]
+async fn unreachable_host_says_connection_refused() {
+    // Bind, learn a free port, release it: nothing listens there afterwards.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let jira =
+        Jira::new(Client::new(&crate::demo_jira_config(format!("http://127.0.0.1:{port}"))).unwrap().with_retry(FAST));
+    let err = jira.myself().await.unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!("Cannot reach Jira at http://127.0.0.1:{port} (connection refused")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn local_limiter_holds_the_rate() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let mut config = crate::demo_jira_config(emu.url());
+    config.rate_per_second = std::num::NonZeroU32::new(20).unwrap();
+    config.burst = std::num::NonZeroU32::new(1).unwrap();
+    let jira = Jira::new(Client::new(&config).unwrap());
+    let started = Instant::now();
+    for _ in 0..11 {
+        jira.myself().await.unwrap();
+    }
+    // 11 requests at 20/s with burst 1 need at least 10 intervals of 50 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(450),
+        "limiter let requests through too fast: {:?}",
+        started.elapsed()
+    );
+}

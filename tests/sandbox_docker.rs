@@ -1,0 +1,367 @@
+//! The isolation battery for run_python: real Docker + gVisor runsc.
+//!
+//! Every test asserts the negative (what the code must NOT be able to do) and,
+//! where a probe could silently prove nothing, a control that shows the same
+//! probe does detect the thing when isolation is absent. Network probes only
+//! ever target 127.0.0.1. These tests run in one serial nextest group
+//! (.config/nextest.toml) and each checks that no sandbox container is left.
+//!
+//! They are ignored by default; the project's test command (scripts/test)
+//! prepares the host and runs them with `--run-ignored all`. Without Docker
+//! they FAIL with the setup step to run; they never skip silently.
+
+// Test code: panicking on a broken expectation is the point, and tests spawn the binary and docker.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::disallowed_methods)]
+
+mod common;
+
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use common::{call, config_for, connect, emulator, text};
+use jira_mcp::{Config, JiraMcp, emulator::Emulator};
+use rmcp::{
+    ServiceExt,
+    model::CallToolRequestParams,
+    transport::{ConfigureCommandExt, TokioChildProcess},
+};
+use serde_json::json;
+
+const LABEL: &str = "io.github.jira-mcp.sandbox";
+const SETUP: &str =
+    "Docker with the runsc runtime and the sandbox image are required: run `sudo scripts/setup-host` first";
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().unwrap_or_else(|e| panic!("{SETUP} (docker CLI: {e})"));
+    assert!(out.status.success(), "{SETUP}: docker {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn image() -> String {
+    jira_mcp::config::DEFAULT_IMAGE.to_owned()
+}
+
+fn leftovers() -> Vec<String> {
+    docker(&["ps", "-a", "--filter", &format!("label={LABEL}"), "--format", "{{.Names}}"])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Fails loudly (never skips) when the host is not prepared.
+fn require_host() {
+    let runtimes = docker(&["info", "--format", "{{json .Runtimes}}"]);
+    assert!(runtimes.contains("runsc"), "{SETUP}: runsc is not registered ({runtimes})");
+    docker(&["image", "inspect", &image()]);
+}
+
+struct Sandbox {
+    _emu: Emulator,
+    client: common::Client,
+}
+
+async fn sandbox_with(tweak: impl FnOnce(&mut Config)) -> Sandbox {
+    require_host();
+    let emu = emulator().await;
+    let mut config = config_for(&emu);
+    tweak(&mut config);
+    let client = connect(JiraMcp::new(&config).unwrap()).await;
+    Sandbox { _emu: emu, client }
+}
+
+async fn sandbox() -> Sandbox {
+    sandbox_with(|_| {}).await
+}
+
+impl Sandbox {
+    async fn run(&self, code: &str, extra: serde_json::Value) -> (bool, String) {
+        let mut a = json!({ "code": code });
+        if let (Some(obj), Some(more)) = (a.as_object_mut(), extra.as_object()) {
+            obj.extend(more.clone());
+        }
+        text(&call(&self.client, "run_python", a).await)
+    }
+
+    async fn ok(&self, code: &str) -> String {
+        let (is_error, out) = self.run(code, json!({})).await;
+        assert!(!is_error, "run_python failed: {out}");
+        out
+    }
+}
+
+fn assert_clean() {
+    assert_eq!(leftovers(), Vec::<String>::new(), "a sandbox container was left behind");
+}
+
+/// A TCP listener on the host's loopback that counts accepted connections.
+async fn host_listener() -> (u16, tokio::task::JoinHandle<usize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = tokio::spawn(async move {
+        let mut accepted = 0;
+        while let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(4), listener.accept()).await {
+            accepted += 1;
+        }
+        accepted
+    });
+    (port, handle)
+}
+
+fn connect_probe(port: u16) -> String {
+    format!(
+        "import socket\ntry:\n    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\nexcept OSError as e:\n    print('socket denied errno', e.errno)\nelse:\n    s.settimeout(3)\n    try:\n        s.connect(('127.0.0.1', {port}))\n        print('CONNECTED')\n    except OSError as e:\n        print('connect failed errno', e.errno)\n"
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn network_is_blocked_by_seccomp_and_by_network_none_and_the_probe_works_without_them() {
+    let (port, accepted) = host_listener().await;
+    let probe = connect_probe(port);
+
+    // 1. The real profile: socket(AF_INET) itself fails with EPERM, at once (not a timeout).
+    let sb = sandbox().await;
+    let started = Instant::now();
+    let out = sb.ok(&probe).await;
+    assert!(out.contains("socket denied errno 1"), "seccomp must deny socket(): {out}");
+    assert!(out.contains("timed_out: false") && started.elapsed() < Duration::from_secs(15), "{out}");
+    assert!(sb.ok("import socket\ns = socket.socket(socket.AF_UNIX)\nprint('unix ok')").await.contains("unix ok"));
+
+    // 2. A test profile that allows every socket: network=none alone still blocks the connect.
+    let permissive = concat!(env!("CARGO_MANIFEST_DIR"), "/seccomp/permissive-test.json");
+    let sb = sandbox_with(|c| c.sandbox.seccomp_profile = Some(permissive.into())).await;
+    let out = sb.ok(&probe).await;
+    assert!(out.contains("connect failed errno"), "network=none must block the connect: {out}");
+    assert!(!out.contains("CONNECTED"), "{out}");
+
+    // 3. Control: without isolation (runc, host network, no seccomp) the same probe connects,
+    //    so the two checks above would have caught a leak.
+    let control = Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "-i",
+            "--runtime=runc",
+            "--network=host",
+            "--security-opt",
+            "seccomp=unconfined",
+            &image(),
+            "/usr/bin/python3",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut control = control;
+    std::io::Write::write_all(control.stdin.as_mut().unwrap(), probe.as_bytes()).unwrap();
+    drop(control.stdin.take());
+    let output = tokio::task::spawn_blocking(move || control.wait_with_output().unwrap()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("CONNECTED"), "control probe should connect without isolation: {stdout}");
+    assert_eq!(accepted.await.unwrap(), 1, "only the control run reached the host listener");
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn sleep_is_killed_by_the_default_30_s_timeout() {
+    let sb = sandbox().await;
+    let started = Instant::now();
+    let out = sb.ok("import time\ntime.sleep(60)\nprint('woke up')").await;
+    let elapsed = started.elapsed();
+    assert!(out.starts_with("TIMED OUT after 30 s: the container was killed"), "{out}");
+    assert!(out.contains("timed_out: true"), "{out}");
+    assert!(!out.contains("woke up"));
+    assert!(elapsed < Duration::from_secs(45), "killed well before 60 s: {elapsed:?}");
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn cpu_spin_is_stopped_by_the_timeout() {
+    let sb = sandbox().await;
+    let out = sb.run("while True:\n    pass", json!({ "timeout_s": 3 })).await.1;
+    assert!(out.starts_with("TIMED OUT after 3 s"), "{out}");
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn memory_bomb_is_reported_as_oom() {
+    let sb = sandbox().await;
+    let out = sb.ok("blocks = []\nwhile True:\n    blocks.append(bytearray(50 * 1024 * 1024))").await;
+    assert!(out.starts_with("KILLED: exceeded 512 MB memory"), "{out}");
+    assert!(out.contains("oom_killed: true"), "{out}");
+    // Control: a modest allocation is fine, so the limit is 512 MB and not something tiny.
+    assert!(sb.ok("b = bytearray(200 * 1024 * 1024)\nprint(len(b))").await.contains("209715200"));
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn fork_bomb_is_contained_and_the_host_is_unaffected() {
+    let sb = sandbox().await;
+    let out = sb
+        .ok("import os, time\nn = 0\ntry:\n    while True:\n        if os.fork() == 0:\n            time.sleep(20)\n            os._exit(0)\n        n += 1\nexcept OSError as e:\n    print('fork refused after', n, 'errno', e.errno)")
+        .await;
+    assert!(out.contains("fork refused after") || out.starts_with("ABORTED"), "{out}");
+    assert!(!out.contains("TIMED OUT"), "the limit stopped it, not the clock: {out}");
+    // The host still forks, and the next sandbox run is normal.
+    assert!(Command::new("true").status().unwrap().success());
+    assert!(sb.ok("print('alive')").await.contains("alive"));
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn filesystem_is_read_only_and_tmp_is_capped() {
+    let sb = sandbox().await;
+    let out = sb.ok("try:\n    open('/etc/evil', 'w')\n    print('WROTE /etc')\nexcept OSError as e:\n    print('denied', e.errno)").await;
+    assert!(out.contains("denied 13") || out.contains("denied 30"), "{out}");
+    let out = sb
+        .ok("try:\n    with open('/tmp/big', 'wb') as f:\n        for _ in range(100):\n            f.write(b'x' * 1048576)\n    print('WROTE 100 MB')\nexcept OSError as e:\n    print('capped', e.errno)")
+        .await;
+    assert!(out.contains("capped 27") || out.contains("capped 28"), "EFBIG or ENOSPC: {out}");
+    // Control: small writes to /tmp work, so the probe can tell the difference.
+    assert!(sb.ok("open('/tmp/small', 'w').write('ok')\nprint(open('/tmp/small').read())").await.contains("ok"));
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn runs_as_non_root_without_capabilities_under_gvisor() {
+    let sb = sandbox().await;
+    let out = sb
+        .ok("import os\nprint('uid', os.getuid(), 'gid', os.getgid())\nprint([l for l in open('/proc/self/status') if l.startswith('CapEff')][0].strip())\nprint('release', os.uname().release)\nprint(open('/proc/version').read())")
+        .await;
+    assert!(out.contains("uid 65534 gid 65534"), "{out}");
+    assert!(out.contains("CapEff:\t0000000000000000"), "{out}");
+    // gVisor's Sentry reports its own kernel release; the host's differs (control).
+    assert!(out.contains("release 4.4.0"), "runsc must be the runtime: {out}");
+    let host_release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    assert_ne!(host_release.trim(), "4.4.0", "the host kernel must differ for this check to mean anything");
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn no_subprocess_but_threads_work() {
+    let sb = sandbox().await;
+    let out = sb.ok("import subprocess, sys\ntry:\n    subprocess.run([sys.executable, '-c', 'print(1)'])\n    print('SPAWNED')\nexcept OSError as e:\n    print('exec denied', e.errno)").await;
+    assert!(out.contains("exec denied"), "{out}");
+    let out = sb.ok("import threading\nr = []\nt = threading.Thread(target=lambda: r.append(42))\nt.start(); t.join()\nprint('thread', r[0])").await;
+    assert!(out.contains("thread 42"), "threads must work under runsc (clone3 pitfall): {out}");
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn huge_output_is_capped_with_a_marker() {
+    let sb = sandbox().await;
+    let out = sb.ok("import sys\nsys.stdout.write('y' * 1_000_000)").await;
+    assert!(out.contains("[output truncated: "), "{out:.200}");
+    assert!(out.len() < 80_000, "capped near 64 KiB, got {}", out.len());
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn jql_data_is_mounted_read_only() {
+    let sb = sandbox().await;
+    let (is_error, out) = sb
+        .run(
+            "import json, collections\nissues = json.load(open('/data/issues.json'))\nprint('n', len(issues))\nprint(collections.Counter(i['status'] for i in issues).most_common(1))\ntry:\n    open('/data/issues.json', 'w')\nexcept OSError as e:\n    print('read-only', e.errno)",
+            json!({ "jql": "project = DEMO" }),
+        )
+        .await;
+    assert!(!is_error, "{out}");
+    assert!(out.starts_with("data: 50 issues at /data/issues.json"), "{out}");
+    assert!(out.contains("n 50"), "{out}");
+    assert!(out.contains("read-only 30") || out.contains("read-only 13"), "{out}");
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn cancelling_the_call_kills_and_removes_the_container() {
+    let sb = sandbox().await;
+    let request = CallToolRequestParams::new("run_python")
+        .with_arguments(common::args(json!({ "code": "import time\ntime.sleep(60)" })));
+    // Dropping the pending call makes the rmcp client send notifications/cancelled.
+    let dropped = tokio::time::timeout(Duration::from_secs(3), sb.client.call_tool(request)).await;
+    assert!(dropped.is_err(), "the call was still running when cancelled: {dropped:?}");
+    let started = Instant::now();
+    while !leftovers().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "container not removed after cancellation: {:?}",
+            leftovers()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(sb.ok("print('next run fine')").await.contains("next run fine"));
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn host_environment_and_jira_token_are_invisible_inside() {
+    require_host();
+    let emu = emulator().await;
+    let marker = "JIRA_MCP_ENV_MARKER_7f3a";
+    let probe = format!(
+        "import os\nseen = ' '.join(f'{{k}}={{v}}' for k, v in os.environ.items())\ntry:\n    seen += open('/proc/1/environ').read()\nexcept OSError:\n    pass\nprint('MARKER LEAKED' if '{marker}' in seen else 'no marker')\nprint('TOKEN LEAKED' if 'demo-token' in seen else 'no token')\n"
+    );
+    // Control: the same probe, run by the host's python with the same environment, sees both.
+    let control = Command::new("python3")
+        .args(["-c", &probe])
+        .env("JIRA_MCP_TEST_MARKER", marker)
+        .env("JIRA_API_TOKEN", "demo-token")
+        .output()
+        .unwrap();
+    let control = String::from_utf8_lossy(&control.stdout);
+    assert!(control.contains("MARKER LEAKED") && control.contains("TOKEN LEAKED"), "control must detect: {control}");
+
+    // The real server, as a client would start it, with the marker and the token in its environment.
+    let url = emu.url();
+    let cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-mcp")).configure(|c| {
+        c.env("JIRA_URL", &url)
+            .env("JIRA_USERNAME", "demo@example.com")
+            .env("JIRA_API_TOKEN", "demo-token")
+            .env("JIRA_MCP_TEST_MARKER", marker);
+    });
+    let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
+    let result = client
+        .call_tool(CallToolRequestParams::new("run_python").with_arguments(common::args(json!({ "code": probe }))))
+        .await
+        .unwrap();
+    let (is_error, out) = text(&result);
+    assert!(!is_error, "{out}");
+    assert!(out.contains("no marker") && out.contains("no token"), "{out}");
+    client.cancel().await.unwrap();
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn run_python_over_stdio_end_to_end() {
+    require_host();
+    let cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-mcp")).configure(|c| {
+        c.arg("demo");
+    });
+    let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
+    let result = client
+        .call_tool(
+            CallToolRequestParams::new("run_python").with_arguments(common::args(json!({ "code": "print(6 * 7)" }))),
+        )
+        .await
+        .unwrap();
+    let (is_error, out) = text(&result);
+    assert!(!is_error, "{out}");
+    assert!(out.starts_with("exit code 0 |") && out.contains("--- stdout ---\n42"), "{out}");
+    client.cancel().await.unwrap();
+    assert_clean();
+}

@@ -1,0 +1,193 @@
+//! Protocol layer: the built binary as a child process, spoken to over stdio
+//! with the rmcp client, against the emulator.
+
+// Test code: panicking on a broken expectation is the point, and tests spawn the binary and docker.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::disallowed_methods)]
+
+mod common;
+
+use std::process::Stdio;
+
+use common::{args, emulator};
+use jira_mcp::emulator::{DEMO_EMAIL, DEMO_TOKEN, Emulator, Fault};
+use rmcp::{
+    ServiceExt,
+    model::{CallToolRequestParams, GetPromptRequestParams, ReadResourceRequestParams},
+    service::{RoleClient, RunningService},
+    transport::{ConfigureCommandExt, TokioChildProcess},
+};
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+
+const BIN: &str = env!("CARGO_BIN_EXE_jira-mcp");
+
+fn command(emu: &Emulator, token: &str) -> tokio::process::Command {
+    let url = emu.url();
+    let token = token.to_owned();
+    tokio::process::Command::new(BIN).configure(move |c| {
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("JIRA_URL", &url)
+            .env("JIRA_USERNAME", DEMO_EMAIL)
+            .env("JIRA_API_TOKEN", &token)
+            .env("JIRA_MCP_RATE_LIMIT", "200")
+            .env("JIRA_MCP_SANDBOX_RUNTIME", "no-such-runtime")
+            .env("RUST_LOG", "debug");
+    })
+}
+
+async fn spawn(emu: &Emulator, token: &str) -> (RunningService<RoleClient, ()>, tokio::process::ChildStderr) {
+    let (transport, stderr) = TokioChildProcess::builder(command(emu, token)).stderr(Stdio::piped()).spawn().unwrap();
+    let client = ().serve(transport).await.expect("the binary answers initialize");
+    (client, stderr.expect("stderr is piped"))
+}
+
+async fn call_text(client: &RunningService<RoleClient, ()>, tool: &str, a: serde_json::Value) -> (bool, String) {
+    let r = client.call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args(a))).await.unwrap();
+    common::text(&r)
+}
+
+#[tokio::test]
+async fn full_session_over_stdio() {
+    let emu = emulator().await;
+    let (client, _stderr) = spawn(&emu, DEMO_TOKEN).await;
+    let info = client.peer_info().unwrap();
+    assert_eq!(info.server_info.as_ref().unwrap().name, "jira-mcp");
+    let instructions = info.instructions.clone().unwrap_or_default();
+    assert!(instructions.contains("MORE AVAILABLE") && instructions.contains("confirm_token"), "{instructions}");
+
+    let tools = client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 9);
+    assert_eq!(client.list_all_resources().await.unwrap().len(), 2);
+    assert_eq!(client.list_all_resource_templates().await.unwrap().len(), 1);
+    assert_eq!(client.list_all_prompts().await.unwrap().len(), 3);
+
+    // Every tool, once, on its happy path (run_python: the sandbox is absent here, which it must say).
+    let calls = [
+        ("search_issues", json!({ "project": "DEMO", "page_size": 3 }), "MORE AVAILABLE: call search_issues again"),
+        ("get_issue", json!({ "key": "DEMO-1" }), "DEMO-1: Login page times out on slow networks"),
+        ("create_issue", json!({ "project": "OPS", "issue_type": "Task", "summary": "Rotate keys" }), "Created OPS-"),
+        ("update_issue", json!({ "key": "DEMO-2", "add_labels": ["q4"] }), "Updated DEMO-2: labels +q4"),
+        ("transition_issue", json!({ "key": "DEMO-2", "status": "In Review" }), "Moved DEMO-2 to \"In Review\""),
+        ("add_comment", json!({ "key": "DEMO-2", "body": "done *soon*" }), "to DEMO-2."),
+        ("summarize_project", json!({ "project": "OPS" }), "By status: "),
+        ("delete_issue", json!({ "key": "DEMO-5" }), "PREVIEW (nothing deleted yet)"),
+    ];
+    for (tool, a, expected) in calls {
+        let (is_error, text) = call_text(&client, tool, a).await;
+        assert!(!is_error && text.contains(expected), "{tool}: {text}");
+    }
+    let (is_error, text) = call_text(&client, "run_python", json!({ "code": "print(1)" })).await;
+    assert!(is_error && text.starts_with("run_python is unavailable: "), "{text}");
+
+    // A wrong id: the message names the key and the next move.
+    let (is_error, text) = call_text(&client, "get_issue", json!({ "key": "DEMO-777" })).await;
+    assert!(is_error);
+    assert!(text.starts_with("Issue DEMO-777 was not found (404)") && text.contains("search_issues"), "{text}");
+
+    // A rate limit that outlasts the retry budget: say how long to wait.
+    emu.inject(Fault { path_contains: "/search/jql".into(), status: 429, times: 10, retry_after: Some(60) });
+    let (is_error, text) = call_text(&client, "search_issues", json!({ "project": "DEMO" })).await;
+    assert!(is_error);
+    assert!(
+        text.starts_with("Jira's rate limit was hit (429, jira-burst-based)") && text.contains("Wait 60 s"),
+        "{text}"
+    );
+
+    let r = client.read_resource(ReadResourceRequestParams::new("jira://issue/DEMO-1")).await.unwrap();
+    assert!(format!("{r:?}").contains("Login page times out"));
+    let p = client
+        .get_prompt(GetPromptRequestParams::new("triage").with_arguments(args(json!({ "project": "demo" }))))
+        .await
+        .unwrap();
+    assert!(format!("{p:?}").contains("Triage Jira project DEMO"));
+
+    // Unknown tools are protocol errors; unknown arguments are rejected in-band.
+    assert!(client.call_tool(CallToolRequestParams::new("no_such_tool")).await.is_err());
+    let (is_error, text) = call_text(&client, "get_issue", json!({ "key": "DEMO-1", "fields": "all" })).await;
+    assert!(is_error && text.contains("unknown field `fields`"), "{text}");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn expired_token_is_explained_and_never_printed() {
+    let emu = emulator().await;
+    let secret = "s3cr3t-token-that-must-never-appear";
+    let (client, mut stderr) = spawn(&emu, secret).await;
+    let (is_error, text) = call_text(&client, "search_issues", json!({ "project": "DEMO" })).await;
+    assert!(is_error);
+    assert!(
+        text.starts_with(
+            "Jira rejected the credentials (401): the API token for JIRA_USERNAME is invalid or has expired."
+        ),
+        "{text}"
+    );
+    assert!(text.contains("https://id.atlassian.com/manage-profile/security/api-tokens"), "{text}");
+    assert!(!text.contains(secret));
+    client.cancel().await.unwrap();
+    let mut logs = String::new();
+    stderr.read_to_string(&mut logs).await.unwrap();
+    assert!(logs.contains("tool call"), "debug logs were captured: {logs}");
+    assert!(!logs.contains(secret), "the token leaked into the logs");
+}
+
+#[tokio::test]
+async fn missing_configuration_fails_fast_with_one_line() {
+    let out = std::process::Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing on the MCP wire");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "jira-mcp: configuration error: JIRA_URL is not set: set it to your site, e.g. https://your-site.atlassian.net \
+         (see README.md#configuration)"
+    );
+}
+
+#[tokio::test]
+async fn malformed_configuration_names_the_variable() {
+    let out = std::process::Command::new(BIN)
+        .env_clear()
+        .env("JIRA_URL", "https://x.atlassian.net")
+        .env("JIRA_USERNAME", "me@example.com")
+        .env("JIRA_API_TOKEN", "t")
+        .env("JIRA_MCP_READ_ONLY", "perhaps")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "jira-mcp: configuration error: JIRA_MCP_READ_ONLY is invalid: \"perhaps\" is not a boolean; use true or false \
+         (see README.md#configuration)"
+    );
+}
+
+#[tokio::test]
+async fn doctor_reports_who_you_are_or_what_is_wrong() {
+    let emu = emulator().await;
+    let run = |token: &str| {
+        tokio::process::Command::new(BIN)
+            .arg("doctor")
+            .env_clear()
+            .env("JIRA_URL", emu.url())
+            .env("JIRA_USERNAME", DEMO_EMAIL)
+            .env("JIRA_API_TOKEN", token)
+            .env("JIRA_MCP_SANDBOX_RUNTIME", "no-such-runtime")
+            .output()
+    };
+    let good = run(DEMO_TOKEN).await.unwrap();
+    let stdout = String::from_utf8_lossy(&good.stdout);
+    assert_eq!(good.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("✔ jira: authenticated as Dana Demo <demo@example.com>"), "{stdout}");
+    assert!(stdout.contains("✔ JIRA_API_TOKEN: set (10 characters, not shown)"), "{stdout}");
+    assert!(!stdout.contains(DEMO_TOKEN), "{stdout}");
+    assert!(stdout.contains("✘ sandbox: "), "the bogus runtime is reported: {stdout}");
+    let bad = run("wrong").await.unwrap();
+    let stdout = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("✘ jira: Jira answered 401: the API token is invalid or expired"), "{stdout}");
+}

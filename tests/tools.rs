@@ -1,0 +1,389 @@
+//! Tool behaviour end to end, in process: rmcp client <-> JiraMcp <-> emulator.
+
+// Test code: panicking on a broken expectation is the point, and tests spawn the binary and docker.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::disallowed_methods)]
+
+mod common;
+
+use common::{call, config_for, connect, emulator, err, ok, text};
+use jira_mcp::JiraMcp;
+use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams, ResourceContents};
+use serde_json::json;
+
+async fn setup() -> (jira_mcp::emulator::Emulator, common::Client) {
+    let emu = emulator().await;
+    let server = JiraMcp::new(&config_for(&emu)).unwrap();
+    (emu, connect(server).await)
+}
+
+fn cursor_of(page: &str) -> Option<String> {
+    let line = page.lines().last()?;
+    let start = line.find("cursor=\"")? + 8;
+    Some(line[start..line.len() - 1].to_owned())
+}
+
+#[tokio::test]
+async fn search_pages_through_every_issue_exactly_once() {
+    let (_emu, client) = setup().await;
+    let mut keys = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut a = json!({ "project": "DEMO", "page_size": 20 });
+        if let Some(c) = &cursor {
+            a["cursor"] = json!(c);
+        }
+        let page = ok(&client, "search_issues", a).await;
+        pages += 1;
+        keys.extend(page.lines().filter(|l| l.starts_with("DEMO-")).map(|l| l.split(" | ").next().unwrap().to_owned()));
+        let last = page.lines().last().unwrap();
+        match cursor_of(&page) {
+            Some(c) => {
+                assert!(last.starts_with("MORE AVAILABLE: call search_issues again"), "{last}");
+                cursor = Some(c);
+            }
+            None => {
+                assert_eq!(last, "END OF RESULTS");
+                break;
+            }
+        }
+    }
+    assert_eq!(pages, 3);
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(keys.len(), 50, "the demo project has 50 issues");
+    assert_eq!(unique.len(), keys.len(), "no issue appears twice");
+}
+
+#[tokio::test]
+async fn search_lines_are_compact() {
+    let (_emu, client) = setup().await;
+    let page = ok(&client, "search_issues", json!({ "jql": "key = DEMO-1" })).await;
+    let line = page.lines().nth(1).unwrap();
+    let fields: Vec<&str> = line.split(" | ").collect();
+    assert_eq!(fields[..5], ["DEMO-1", "Login page times out on slow networks", "In Progress", "Dana Demo", "High"]);
+    assert_eq!(fields[5].len(), 10, "updated is a date");
+    assert!(page.ends_with("END OF RESULTS"));
+}
+
+#[tokio::test]
+async fn cursor_reused_with_other_filters_is_refused() {
+    let (_emu, client) = setup().await;
+    let page = ok(&client, "search_issues", json!({ "project": "DEMO", "page_size": 5 })).await;
+    let cursor = cursor_of(&page).unwrap();
+    let msg = err(&client, "search_issues", json!({ "project": "OPS", "page_size": 5, "cursor": cursor })).await;
+    assert!(msg.starts_with("Invalid input: this cursor belongs to a different query."), "{msg}");
+}
+
+#[tokio::test]
+async fn paging_arguments_are_validated_not_ignored() {
+    let (_emu, client) = setup().await;
+    let msg = err(&client, "search_issues", json!({ "project": "DEMO", "page_size": 51 })).await;
+    assert_eq!(msg, "Invalid input: page_size must be 1-50, got 51");
+    let msg = err(&client, "search_issues", json!({ "project": "DEMO", "cursor": "garbage" })).await;
+    assert!(msg.contains("cursor is not one that search_issues issued"), "{msg}");
+    let msg = err(&client, "search_issues", json!({ "project": "DEMO", "limit": 5 })).await;
+    assert!(msg.contains("unknown field `limit`"), "{msg}");
+}
+
+#[tokio::test]
+async fn search_needs_criteria_and_refuses_mixing() {
+    let (_emu, client) = setup().await;
+    let msg = err(&client, "search_issues", json!({})).await;
+    assert!(msg.starts_with("Invalid input: no search criteria"), "{msg}");
+    let msg = err(&client, "search_issues", json!({ "jql": "project = DEMO", "status": "Done" })).await;
+    assert!(msg.starts_with("Invalid input: give either jql or the simple filters"), "{msg}");
+    let msg = err(&client, "search_issues", json!({ "project": "DEMO", "updated_since": "last week" })).await;
+    assert!(msg.contains("is neither a date"), "{msg}");
+}
+
+#[tokio::test]
+async fn search_filters_by_assignee_me_email_and_none() {
+    let (_emu, client) = setup().await;
+    let mine = ok(&client, "search_issues", json!({ "project": "DEMO", "assignee": "me", "page_size": 50 })).await;
+    assert!(mine.contains("assignee = currentUser()"));
+    assert!(mine.lines().filter(|l| l.starts_with("DEMO-")).all(|l| l.contains(" | Dana Demo | ")), "{mine}");
+    let sam =
+        ok(&client, "search_issues", json!({ "project": "DEMO", "assignee": "sam@example.com", "page_size": 50 }))
+            .await;
+    assert!(sam.lines().filter(|l| l.starts_with("DEMO-")).all(|l| l.contains(" | Sam Rivera | ")), "{sam}");
+    let none = ok(&client, "search_issues", json!({ "project": "DEMO", "assignee": "none", "page_size": 50 })).await;
+    assert!(none.lines().filter(|l| l.starts_with("DEMO-")).all(|l| l.contains(" | Unassigned | ")), "{none}");
+    let msg = err(&client, "search_issues", json!({ "project": "DEMO", "assignee": "nobody@nowhere.test" })).await;
+    assert!(msg.starts_with("Invalid input: no Jira user matches \"nobody@nowhere.test\""), "{msg}");
+}
+
+#[tokio::test]
+async fn bad_jql_returns_jiras_message_and_a_hint() {
+    let (_emu, client) = setup().await;
+    let msg = err(&client, "search_issues", json!({ "jql": "stauts = Done" })).await;
+    assert_eq!(
+        msg,
+        "Jira rejected the JQL (400): Field 'stauts' does not exist or you do not have permission to view it. Fix the \
+         query (syntax: resource jira://reference/jql), or use search_issues' simple filters (project, status, \
+         assignee, text) instead of jql"
+    );
+}
+
+#[tokio::test]
+async fn get_issue_tells_the_whole_story() {
+    let (_emu, client) = setup().await;
+    let text = ok(&client, "get_issue", json!({ "key": "demo-1" })).await;
+    for expected in [
+        "DEMO-1: Login page times out on slow networks",
+        "Type: Bug | Status: In Progress | Priority: High",
+        "## Description",
+        "1. Throttle the network to 3G",
+        "```js",
+        "## Subtasks (2)",
+        "## Links (2)\n- blocks DEMO-4",
+        "## Comments (3 of 3, newest first)\n- Priya Patel",
+        "## Status changes (newest first)",
+        "In Review → In Progress",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn get_issue_sections_and_truncation() {
+    let (_emu, client) = setup().await;
+    let text = ok(&client, "get_issue", json!({ "key": "DEMO-1", "include": ["comments"], "max_comments": 1 })).await;
+    assert!(!text.contains("## Description") && !text.contains("## Subtasks"), "{text}");
+    assert!(text.contains("## Comments (1 of 3, newest first)"), "{text}");
+    let text =
+        ok(&client, "get_issue", json!({ "key": "DEMO-1", "include": ["description"], "description_max_chars": 100 }))
+            .await;
+    assert!(text.contains("[description truncated: showing 100 of "), "{text}");
+    let msg = err(&client, "get_issue", json!({ "key": "DEMO-4040" })).await;
+    assert_eq!(
+        msg,
+        "Issue DEMO-4040 was not found (404): it does not exist, or this Jira account is not allowed to see it. Check \
+         the key, or find the issue with search_issues"
+    );
+    let msg = err(&client, "get_issue", json!({ "key": "../../etc" })).await;
+    assert!(msg.starts_with("Invalid input: \"../../etc\" is not an issue key"), "{msg}");
+}
+
+#[tokio::test]
+async fn create_then_read_back_with_markdown_converted() {
+    let (_emu, client) = setup().await;
+    let created = ok(
+        &client,
+        "create_issue",
+        json!({ "project": "demo", "issue_type": "bug", "summary": "Crash on save", "description": "## Steps\n\n- click **Save**\n- see `NullPointer`", "priority": "high", "labels": ["crash"], "assignee": "me" }),
+    )
+    .await;
+    assert!(created.starts_with("Created DEMO-51 (Bug in DEMO): Crash on save"), "{created}");
+    let text = ok(&client, "get_issue", json!({ "key": "DEMO-51" })).await;
+    assert!(text.contains("Type: Bug | Status: To Do | Priority: High"), "{text}");
+    assert!(text.contains("Assignee: Dana Demo"), "{text}");
+    assert!(text.contains("## Steps\n\n- click **Save**\n- see `NullPointer`"), "{text}");
+}
+
+#[tokio::test]
+async fn create_lists_valid_types_projects_and_priorities() {
+    let (_emu, client) = setup().await;
+    let msg = err(&client, "create_issue", json!({ "project": "DEMO", "issue_type": "Feature", "summary": "x" })).await;
+    assert_eq!(
+        msg,
+        "Invalid input: issue type \"Feature\" does not exist in DEMO. Valid types: Task, Bug, Story, Epic, Subtask"
+    );
+    let msg = err(&client, "create_issue", json!({ "project": "NOPE", "issue_type": "Task", "summary": "x" })).await;
+    assert!(msg.starts_with("Project NOPE was not found (404)"), "{msg}");
+    assert!(msg.contains("Projects you can use: DEMO (Demo Platform), OPS (Operations)"), "{msg}");
+    let msg = err(
+        &client,
+        "create_issue",
+        json!({ "project": "DEMO", "issue_type": "Task", "summary": "x", "priority": "urgent" }),
+    )
+    .await;
+    assert_eq!(
+        msg,
+        "Invalid input: priority \"urgent\" does not exist. Valid priorities: Highest, High, Medium, Low, Lowest"
+    );
+    let msg = err(&client, "create_issue", json!({ "project": "DEMO", "issue_type": "Subtask", "summary": "x" })).await;
+    assert!(msg.contains("is a subtask type: give parent"), "{msg}");
+}
+
+#[tokio::test]
+async fn update_changes_only_what_is_given() {
+    let (_emu, client) = setup().await;
+    let done = ok(&client, "update_issue", json!({ "key": "DEMO-1", "add_labels": ["urgent"], "remove_labels": ["auth"], "assignee": "none", "priority": "Low" })).await;
+    assert_eq!(done, "Updated DEMO-1: priority=Low, assignee=none, labels +urgent -auth");
+    let text = ok(&client, "get_issue", json!({ "key": "DEMO-1", "include": [] })).await;
+    assert!(text.contains("Priority: Low"), "{text}");
+    assert!(text.contains("Assignee: Unassigned"), "{text}");
+    assert!(text.contains("Labels: backend, urgent"), "{text}");
+    assert!(text.contains("DEMO-1: Login page times out on slow networks"), "summary unchanged");
+    let msg = err(&client, "update_issue", json!({ "key": "DEMO-1" })).await;
+    assert!(msg.starts_with("Invalid input: nothing to change"), "{msg}");
+}
+
+#[tokio::test]
+async fn transition_by_status_name() {
+    let (_emu, client) = setup().await;
+    let done = ok(
+        &client,
+        "transition_issue",
+        json!({ "key": "DEMO-1", "status": "in review", "comment": "Ready for **review**" }),
+    )
+    .await;
+    assert_eq!(done, "Moved DEMO-1 to \"In Review\" (transition \"Send to review\") and added the comment.");
+    let text = ok(&client, "get_issue", json!({ "key": "DEMO-1", "include": ["comments", "history"] })).await;
+    assert!(text.contains("Ready for **review**"), "{text}");
+    assert!(text.contains("In Progress → In Review"), "{text}");
+    let same = ok(&client, "transition_issue", json!({ "key": "DEMO-1", "status": "In Review" })).await;
+    assert_eq!(same, "DEMO-1 is already in status In Review; nothing changed.");
+    let msg = err(&client, "transition_issue", json!({ "key": "DEMO-1", "status": "To Do" })).await;
+    assert_eq!(
+        msg,
+        "Invalid input: DEMO-1 cannot move from \"In Review\" to \"To Do\" directly. Reachable statuses: \"Done\" (via \
+         \"Approve\"), \"In Progress\" (via \"Request changes\"). Move through one of them first, or check the status name"
+    );
+}
+
+#[tokio::test]
+async fn comments_are_added_as_markdown() {
+    let (_emu, client) = setup().await;
+    let done = ok(
+        &client,
+        "add_comment",
+        json!({ "key": "DEMO-2", "body": "Looks good:\n\n| a | b |\n| --- | --- |\n| 1 | 2 |" }),
+    )
+    .await;
+    assert!(done.starts_with("Added comment ") && done.ends_with(" to DEMO-2."), "{done}");
+    let text = ok(&client, "get_issue", json!({ "key": "DEMO-2", "include": ["comments"] })).await;
+    assert!(text.contains("| a | b |"), "{text}");
+    let msg = err(&client, "add_comment", json!({ "key": "DEMO-2", "body": "  " })).await;
+    assert_eq!(msg, "Invalid input: body is empty; give the comment text in Markdown");
+}
+
+#[tokio::test]
+async fn summarize_project_aggregates_server_side() {
+    let (_emu, client) = setup().await;
+    let text = ok(&client, "summarize_project", json!({ "project": "DEMO" })).await;
+    assert!(text.contains("Issues: 50 (all scanned)"), "{text}");
+    assert!(text.contains("By status: "), "{text}");
+    assert!(text.contains("Stale (open, no update for 14+ days): "), "{text}");
+    let capped = ok(&client, "summarize_project", json!({ "project": "DEMO", "max_issues": 10 })).await;
+    assert!(capped.contains("scanned the first 10 of about 50 (cap reached"), "{capped}");
+    let msg = err(&client, "summarize_project", json!({})).await;
+    assert_eq!(msg, "Invalid input: give project (e.g. DEMO) or jql");
+}
+
+fn token_of(preview: &str) -> String {
+    let start = preview.find("confirm_token=\"").unwrap() + 15;
+    preview[start..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn delete_needs_a_fresh_matching_token() {
+    let (emu, client) = setup().await;
+    let preview = ok(&client, "delete_issue", json!({ "key": "DEMO-1" })).await;
+    assert!(preview.starts_with("PREVIEW (nothing deleted yet)"), "{preview}");
+    assert!(preview.contains("Subtasks: 2 | Comments: 3"), "{preview}");
+    assert!(preview.contains("This permanently deletes DEMO-1 and its 2 subtask(s)"), "{preview}");
+    assert!(emu.has_issue("DEMO-1"), "a preview deletes nothing");
+    let token = token_of(&preview);
+
+    let msg = err(&client, "delete_issue", json!({ "key": "DEMO-1", "confirm": true })).await;
+    assert!(msg.starts_with("Refused: confirm=true needs confirm_token."), "{msg}");
+    let msg = err(&client, "delete_issue", json!({ "key": "DEMO-2", "confirm": true, "confirm_token": token })).await;
+    assert_eq!(
+        msg,
+        "Refused: this confirm_token was issued for DEMO-1, not DEMO-2. Preview DEMO-2 itself (confirm=false) to get its own token"
+    );
+    let msg =
+        err(&client, "delete_issue", json!({ "key": "DEMO-1", "confirm": true, "confirm_token": "del-forged" })).await;
+    assert!(msg.starts_with("Refused: confirm_token is not valid"), "{msg}");
+
+    let done = ok(&client, "delete_issue", json!({ "key": "DEMO-1", "confirm": true, "confirm_token": token })).await;
+    assert_eq!(done, "Deleted DEMO-1 and its 2 subtask(s). This cannot be undone.");
+    assert!(!emu.has_issue("DEMO-1") && !emu.has_issue("DEMO-49") && !emu.has_issue("DEMO-50"));
+}
+
+#[tokio::test]
+async fn delete_token_is_single_use_and_goes_stale_on_change() {
+    let (emu, client) = setup().await;
+    let token = token_of(&ok(&client, "delete_issue", json!({ "key": "DEMO-3" })).await);
+    // The issue changes after the preview: the token no longer matches what the user saw.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    ok(&client, "add_comment", json!({ "key": "DEMO-3", "body": "still needed" })).await;
+    let msg = err(&client, "delete_issue", json!({ "key": "DEMO-3", "confirm": true, "confirm_token": token })).await;
+    assert!(msg.starts_with("Refused: DEMO-3 changed after the preview"), "{msg}");
+    assert!(emu.has_issue("DEMO-3"));
+    let msg = err(&client, "delete_issue", json!({ "key": "DEMO-3", "confirm": true, "confirm_token": token })).await;
+    assert!(msg.starts_with("Refused: confirm_token is not valid"), "a refused token is used up: {msg}");
+    let token = token_of(&ok(&client, "delete_issue", json!({ "key": "DEMO-3" })).await);
+    ok(&client, "delete_issue", json!({ "key": "DEMO-3", "confirm": true, "confirm_token": token })).await;
+    let msg = err(&client, "delete_issue", json!({ "key": "DEMO-3", "confirm": true, "confirm_token": token })).await;
+    assert!(msg.starts_with("Issue DEMO-3 was not found (404)"), "{msg}");
+}
+
+#[tokio::test]
+async fn read_only_mode_hides_and_refuses_writers() {
+    let emu = emulator().await;
+    let mut config = config_for(&emu);
+    config.read_only = true;
+    let client = connect(JiraMcp::new(&config).unwrap()).await;
+    let mut names: Vec<String> = client.list_all_tools().await.unwrap().iter().map(|t| t.name.to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["get_issue", "run_python", "search_issues", "summarize_project"]);
+    let (is_error, msg) =
+        text(&call(&client, "create_issue", json!({ "project": "DEMO", "issue_type": "Task", "summary": "x" })).await);
+    assert!(is_error);
+    assert!(
+        msg.starts_with("Tool create_issue is disabled: this server runs read-only (JIRA_MCP_READ_ONLY=true)"),
+        "{msg}"
+    );
+    assert_eq!(emu.request_count(), 0, "nothing reached Jira");
+}
+
+#[tokio::test]
+async fn resources_and_prompts() {
+    let (_emu, client) = setup().await;
+    let uris: Vec<String> = client.list_all_resources().await.unwrap().iter().map(|r| r.uri.clone()).collect();
+    assert_eq!(uris, ["jira://reference/jql", "jira://reference/statuses"]);
+    let templates = client.list_all_resource_templates().await.unwrap();
+    assert_eq!(templates[0].uri_template, "jira://issue/{key}");
+    let read = |uri: &str| {
+        let client = &client;
+        let uri = uri.to_owned();
+        async move {
+            let r = client.read_resource(ReadResourceRequestParams::new(uri)).await.unwrap();
+            match &r.contents[0] {
+                ResourceContents::TextResourceContents { text, .. } => text.clone(),
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    assert!(read("jira://reference/jql").await.contains("statusCategory != Done"));
+    assert!(read("jira://reference/statuses").await.contains("In Review | In Progress"));
+    assert!(read("jira://issue/DEMO-1").await.starts_with("DEMO-1: Login page times out"));
+    assert!(client.read_resource(ReadResourceRequestParams::new("jira://nope")).await.is_err());
+    let names: Vec<String> = client.list_all_prompts().await.unwrap().iter().map(|p| p.name.clone()).collect();
+    assert_eq!(names, ["investigate", "standup", "triage"]);
+    let p = client
+        .get_prompt(
+            GetPromptRequestParams::new("investigate").with_arguments(common::args(json!({ "issue_key": "demo-1" }))),
+        )
+        .await
+        .unwrap();
+    let first = format!("{:?}", p.messages[0]);
+    assert!(first.contains("Investigate Jira issue DEMO-1"), "{first}");
+}
+
+#[tokio::test]
+async fn run_python_without_a_sandbox_says_how_to_fix_it() {
+    let emu = emulator().await;
+    let mut config = config_for(&emu);
+    config.sandbox.runtime = "no-such-runtime".to_owned();
+    let client = connect(JiraMcp::new(&config).unwrap()).await;
+    let msg = err(&client, "run_python", json!({ "code": "print(1)" })).await;
+    assert!(msg.starts_with("run_python is unavailable: "), "{msg}");
+    assert!(msg.contains("scripts/setup-host"), "{msg}");
+    let msg = err(&client, "run_python", json!({ "code": "print(1)", "timeout_s": 31 })).await;
+    assert_eq!(msg, "Invalid input: timeout_s must be 1-30, got 31");
+}
