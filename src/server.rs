@@ -2,6 +2,7 @@
 //! resources, prompts, read-only filtering and the initialize instructions.
 //! It does not know its transport; `server::stdio` and `server::http` serve it.
 
+pub mod http;
 pub mod stdio;
 
 use std::{sync::Arc, time::Duration};

@@ -365,3 +365,59 @@ async fn run_python_over_stdio_end_to_end() {
     client.cancel().await.unwrap();
     assert_clean();
 }
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn sigterm_on_the_http_server_cancels_in_flight_runs_and_removes_their_containers() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use rmcp::transport::{StreamableHttpClientTransport, streamable_http_client::StreamableHttpClientTransportConfig};
+
+    require_host();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let token = "sigterm-test-token-0123456789abcdef0123";
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-mcp"))
+        .args(["demo", "--http", &format!("127.0.0.1:{port}")])
+        .env("JIRA_MCP_HTTP_TOKEN", token)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let started = Instant::now();
+    while reqwest::get(&health).await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "HTTP server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(format!("http://127.0.0.1:{port}/mcp")).auth_header(token),
+    );
+    let client = ().serve(transport).await.unwrap();
+    let call = tokio::spawn(async move {
+        client
+            .call_tool(
+                CallToolRequestParams::new("run_python")
+                    .with_arguments(common::args(json!({ "code": "import time\ntime.sleep(60)" }))),
+            )
+            .await
+    });
+    let started = Instant::now();
+    while leftovers().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(15), "the run never started a container");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = i32::try_from(child.id().unwrap()).unwrap();
+    kill(Pid::from_raw(pid), Signal::SIGTERM).unwrap();
+    let status =
+        tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("server exits after SIGTERM").unwrap();
+    assert!(status.success(), "graceful exit: {status:?}");
+    let _ = tokio::time::timeout(Duration::from_secs(5), call).await;
+    let started = Instant::now();
+    while !leftovers().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "in-flight container survived shutdown: {:?}",
+            leftovers()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

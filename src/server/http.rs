@@ -1,0 +1,401 @@
+//! Serving `JiraMcp` over MCP streamable HTTP, behind bearer-token auth.
+//!
+//! Layers, outermost first: access log → `/healthz` (public) → bearer auth →
+//! session cap → rmcp's service (Host/Origin validation, body limit, sessions).
+//! rmcp has no server-side auth of its own; this module is it.
+
+use std::{
+    net::SocketAddr,
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use rmcp::transport::streamable_http_server::{
+    StreamableHttpServerConfig, StreamableHttpService,
+    session::local::{LocalSessionManager, SessionConfig},
+};
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
+use tokio_util::sync::CancellationToken;
+
+use super::JiraMcp;
+
+/// Shortest bearer token accepted: 32 characters (e.g. `openssl rand -hex 32` gives 64).
+pub const MIN_TOKEN_LEN: usize = 32;
+
+/// Settings of the HTTP transport.
+#[derive(Clone)]
+pub struct HttpConfig {
+    /// Address to bind; loopback by default.
+    pub addr: SocketAddr,
+    /// Accepted bearer tokens; several allow rotation without downtime.
+    pub tokens: Vec<SecretString>,
+    /// Host header values accepted (DNS-rebinding protection).
+    pub allowed_hosts: Vec<String>,
+    /// Origin header values accepted when present (`http://localhost:*` style).
+    pub allowed_origins: Vec<String>,
+    /// Largest request body; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// Most concurrent MCP sessions; initialize beyond it gets 503.
+    pub max_sessions: usize,
+    /// A session idle this long is closed.
+    pub session_idle: Duration,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("addr", &self.addr)
+            .field("tokens", &format!("{} token(s), redacted", self.tokens.len()))
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_sessions", &self.max_sessions)
+            .field("session_idle", &self.session_idle)
+            .finish()
+    }
+}
+
+/// A problem with the HTTP settings, named with its variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var}: {problem} (see README.md#http-transport)")]
+pub struct ConfigError {
+    /// The variable or flag.
+    pub var: &'static str,
+    /// What is wrong and what to do.
+    pub problem: String,
+}
+
+fn split_list(raw: &str) -> Vec<String> {
+    raw.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+impl HttpConfig {
+    /// Reads `JIRA_MCP_HTTP_*` variables; `addr` comes from `--http` or `JIRA_MCP_HTTP_ADDR`.
+    ///
+    /// # Errors
+    /// A missing or short token, an unreadable token file, or a malformed number.
+    pub fn from_lookup(addr: Option<&str>, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| lookup(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let raw_addr = addr
+            .map(str::to_owned)
+            .or_else(|| get("JIRA_MCP_HTTP_ADDR"))
+            .unwrap_or_else(|| "127.0.0.1:8808".to_owned());
+        let addr: SocketAddr = raw_addr.parse().map_err(|_| ConfigError {
+            var: "JIRA_MCP_HTTP_ADDR",
+            problem: format!("{raw_addr:?} is not an address like 127.0.0.1:8808"),
+        })?;
+        let mut tokens: Vec<String> = get("JIRA_MCP_HTTP_TOKEN").map(|t| split_list(&t)).unwrap_or_default();
+        if let Some(path) = get("JIRA_MCP_HTTP_TOKEN_FILE") {
+            tokens.extend(read_token_file(Path::new(&path))?);
+        }
+        if tokens.is_empty() {
+            return Err(ConfigError {
+                var: "JIRA_MCP_HTTP_TOKEN",
+                problem: "not set: HTTP mode needs a bearer token; generate one with `openssl rand -hex 32` and set \
+                          JIRA_MCP_HTTP_TOKEN (or JIRA_MCP_HTTP_TOKEN_FILE)"
+                    .to_owned(),
+            });
+        }
+        if let Some(short) = tokens.iter().find(|t| t.chars().count() < MIN_TOKEN_LEN) {
+            return Err(ConfigError {
+                var: "JIRA_MCP_HTTP_TOKEN",
+                problem: format!(
+                    "a token is {} characters; each must be at least {MIN_TOKEN_LEN} (use `openssl rand -hex 32`)",
+                    short.chars().count()
+                ),
+            });
+        }
+        let number = |var: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| ConfigError { var, problem: format!("{raw:?} is not a positive whole number") }),
+            }
+        };
+        let mut allowed_hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+        if let Some(extra) = get("JIRA_MCP_HTTP_ALLOWED_HOSTS") {
+            allowed_hosts.extend(split_list(&extra));
+        }
+        let allowed_origins = get("JIRA_MCP_HTTP_ALLOWED_ORIGINS").map(|o| split_list(&o)).unwrap_or_else(|| {
+            ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].map(str::to_owned).to_vec()
+        });
+        Ok(Self {
+            addr,
+            tokens: tokens.into_iter().map(SecretString::from).collect(),
+            allowed_hosts,
+            allowed_origins,
+            max_body_bytes: usize::try_from(number("JIRA_MCP_HTTP_MAX_BODY_BYTES", 1024 * 1024)?)
+                .unwrap_or(1024 * 1024),
+            max_sessions: usize::try_from(number("JIRA_MCP_HTTP_MAX_SESSIONS", 64)?).unwrap_or(64),
+            session_idle: Duration::from_secs(number("JIRA_MCP_HTTP_SESSION_IDLE_SECS", 300)?),
+        })
+    }
+}
+
+fn read_token_file(path: &Path) -> Result<Vec<String>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        var: "JIRA_MCP_HTTP_TOKEN_FILE",
+        problem: format!("cannot read {}: {e}", path.display()),
+    })?;
+    // One token per line; blank lines and # comments are ignored.
+    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect())
+}
+
+#[derive(Clone)]
+struct Gate {
+    tokens: Arc<Vec<SecretString>>,
+    sessions: Arc<LocalSessionManager>,
+    max_sessions: usize,
+    max_body: usize,
+}
+
+/// True when `presented` equals one of the tokens; every token is compared in
+/// constant time and all are checked, so timing says nothing about which.
+fn token_matches(tokens: &[SecretString], presented: &[u8]) -> bool {
+    tokens.iter().fold(subtle::Choice::from(0), |acc, t| acc | t.expose_secret().as_bytes().ct_eq(presented)).into()
+}
+
+fn unauthorized() -> Response {
+    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer realm=\"jira-mcp\"")], Body::empty()).into_response()
+}
+
+async fn require_bearer(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    match presented {
+        Some(token) if token_matches(&gate.tokens, token.as_bytes()) => next.run(request).await,
+        _ => unauthorized(),
+    }
+}
+
+/// Refuses a new session (a POST without `Mcp-Session-Id`) when the cap is reached.
+async fn cap_sessions(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    let opening = request.method() == axum::http::Method::POST && !request.headers().contains_key("mcp-session-id");
+    if opening && gate.sessions.sessions.read().await.len() >= gate.max_sessions {
+        let mut r = (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("too many MCP sessions (limit {}); close one or retry later", gate.max_sessions),
+        )
+            .into_response();
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        return r;
+    }
+    next.run(request).await
+}
+
+/// The tool a JSON-RPC body calls, for the access log.
+fn tool_of(body: &[u8]) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    (json.get("method")?.as_str()? == "tools/call")
+        .then(|| json.pointer("/params/name")?.as_str().map(str::to_owned))?
+}
+
+/// One structured line per request on stderr: never the Authorization header.
+async fn access_log(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let mut session = request.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    // Buffer JSON bodies (bounded) to name the tool; over the limit is answered 413 here.
+    let (parts, body) = request.into_parts();
+    let bytes: Bytes = match axum::body::to_bytes(body, gate.max_body).await {
+        Ok(b) => b,
+        Err(_) => {
+            tracing::info!(http.method = %method, http.path = %path, http.status = 413, "request body too large");
+            return (StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {} bytes", gate.max_body))
+                .into_response();
+        }
+    };
+    let tool = tool_of(&bytes).unwrap_or_else(|| "-".to_owned());
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    if let Some(id) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
+        id.clone_into(&mut session);
+    }
+    tracing::info!(
+        http.method = %method,
+        http.path = %path,
+        http.status = response.status().as_u16(),
+        mcp.session = %session,
+        mcp.tool = %tool,
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "http request"
+    );
+    response
+}
+
+/// Builds the HTTP app. `ct` cancels every session (and their in-flight tool calls).
+pub fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken) -> Router {
+    let mut sessions = LocalSessionManager::default();
+    let mut session_config = SessionConfig::default();
+    session_config.keep_alive = Some(config.session_idle);
+    sessions.session_config = session_config;
+    let sessions = Arc::new(sessions);
+    let mut hosts = config.allowed_hosts.clone();
+    hosts.push(config.addr.to_string());
+    let mcp_config = StreamableHttpServerConfig::default()
+        .with_cancellation_token(ct.child_token())
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(config.allowed_origins.clone())
+        .with_max_request_body_bytes(config.max_body_bytes);
+    let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), mcp_config);
+    let gate = Gate {
+        tokens: Arc::new(config.tokens.clone()),
+        sessions,
+        max_sessions: config.max_sessions,
+        max_body: config.max_body_bytes,
+    };
+    // Each .layer() wraps everything added before it: the session cap runs after auth,
+    // so an unauthenticated caller learns nothing, not even that the server is full.
+    // /healthz is added after the auth layer, so it is public, and reveals nothing but "ok".
+    Router::new()
+        .nest_service("/mcp", service)
+        .layer(middleware::from_fn_with_state(gate.clone(), cap_sessions))
+        .layer(middleware::from_fn_with_state(gate.clone(), require_bearer))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(middleware::from_fn_with_state(gate, access_log))
+}
+
+/// Why the HTTP server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Serves until SIGINT or SIGTERM; then stops accepting, cancels every session
+/// (in-flight `run_python` containers are killed and removed) and returns.
+///
+/// # Errors
+/// When the address cannot be bound or the server fails.
+pub async fn serve(server: JiraMcp, config: HttpConfig) -> Result<(), ServeError> {
+    let sweeper = server.clone();
+    tokio::spawn(async move { sweeper.sweep_sandbox().await });
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
+    let addr = listener.local_addr().unwrap_or(config.addr);
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "listening beyond loopback: put TLS in front (reverse proxy) and keep the token secret");
+    }
+    tracing::info!(%addr, tokens = config.tokens.len(), "MCP over streamable HTTP at http://{addr}/mcp");
+    let ct = CancellationToken::new();
+    let app = router(server, &config, &ct);
+    let shutdown = {
+        let ct = ct.clone();
+        async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: cancelling sessions and in-flight tool calls");
+            ct.cancel();
+        }
+    };
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(ServeError::Serve)?;
+    // Give cancelled tool calls a moment to remove their containers.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<HttpConfig, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        HttpConfig::from_lookup(None, &|k| map.get(k).cloned())
+    }
+
+    const GOOD: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn token_is_required_and_must_be_long() {
+        assert!(load(&[]).unwrap_err().problem.starts_with("not set: HTTP mode needs a bearer token"));
+        let err = load(&[("JIRA_MCP_HTTP_TOKEN", "short")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "JIRA_MCP_HTTP_TOKEN: a token is 5 characters; each must be at least 32 (use `openssl rand -hex 32`) (see README.md#http-transport)"
+        );
+        let ok = load(&[("JIRA_MCP_HTTP_TOKEN", GOOD)]).unwrap();
+        assert_eq!(ok.addr.to_string(), "127.0.0.1:8808");
+        assert!(!format!("{ok:?}").contains(GOOD), "tokens never in Debug");
+    }
+
+    #[test]
+    fn several_tokens_allow_rotation() {
+        let two = format!("{GOOD},{GOOD}ff");
+        let config = load(&[("JIRA_MCP_HTTP_TOKEN", &two)]).unwrap();
+        assert_eq!(config.tokens.len(), 2);
+        assert!(token_matches(&config.tokens, format!("{GOOD}ff").as_bytes()));
+        assert!(token_matches(&config.tokens, GOOD.as_bytes()));
+        assert!(!token_matches(&config.tokens, b"0123456789abcdef0123456789abcdeX"));
+        assert!(!token_matches(&config.tokens, b""));
+    }
+
+    #[test]
+    fn token_file_holds_one_token_per_line() {
+        let path = std::env::temp_dir().join(format!("jira-mcp-token-{}", std::process::id()));
+        std::fs::write(&path, format!("# rotated 2026-11\n{GOOD}\n\n{GOOD}00\n")).unwrap();
+        let config = load(&[("JIRA_MCP_HTTP_TOKEN_FILE", path.to_str().unwrap())]).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(config.tokens.len(), 2);
+    }
+
+    #[test]
+    fn tool_name_is_read_from_the_body() {
+        assert_eq!(
+            tool_of(br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_issue"}}"#).as_deref(),
+            Some("get_issue")
+        );
+        assert_eq!(tool_of(br#"{"method":"tools/list"}"#), None);
+        assert_eq!(tool_of(b"not json"), None);
+    }
+}
