@@ -1,0 +1,28 @@
+# Renders nix/vm-test.nix with stubs instead of nixpkgs, so the VM test's
+# Python test script can be syntax-checked on a host without nixpkgs:
+#
+#   nix-instantiate --eval --strict --json nix/tests/render-vm-test.nix
+#
+# testers.runNixOSTest is replaced by the identity, so the result is the
+# test's own attribute set with the testScript function applied to stub
+# nodes.
+let
+  stubPackage = {
+    imageRef = "jira-mcp-sandbox:stubtag";
+    seccompProfile = "/nix/store/00000000000000000000000000000000-run_python.json";
+  };
+  test = import ../vm-test.nix {
+    testers.runNixOSTest = t: t;
+    writeScriptBin = name: text: { inherit name text; };
+    python3.interpreter = "/nix/store/00000000000000000000000000000000-python3/bin/python3";
+    curl = "curl";
+    self.nixosModules.default = { };
+  };
+  machine = test.nodes.machine;
+in
+{
+  inherit (test) name;
+  testScript = test.testScript { nodes.machine.services.jira-mcp.package = stubPackage; };
+  mcpCall = builtins.head (builtins.filter (p: p ? text) machine.environment.systemPackages);
+  services = machine.services.jira-mcp;
+}
