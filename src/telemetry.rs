@@ -2,9 +2,10 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber. `RUST_LOG` overrides the default level (info).
+/// Installs the global subscriber. `RUST_LOG` overrides the default: info for this
+/// crate, warnings only for libraries (rmcp logs every handshake at info).
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,jira_mcp=info"));
     let installed = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)
