@@ -232,6 +232,19 @@ fn counts(out: &mut String, title: &str, values: impl Iterator<Item = String>) {
     let _ = writeln!(out, "{title}: {}", parts.join(", "));
 }
 
+/// Up to five `- KEY | summary | <what> <date>` lines.
+fn dated_lines<'a>(
+    out: &mut String,
+    issues: impl Iterator<Item = &'a Issue>,
+    what: &str,
+    date: impl Fn(&Issue) -> Option<&str>,
+) {
+    for i in issues.take(5) {
+        let summary = clip(i.fields.summary.as_deref().unwrap_or_default(), 60);
+        let _ = writeln!(out, "- {} | {summary} | {what} {}", i.key, day(date(i)));
+    }
+}
+
 /// Renders the aggregate text (pure, for tests).
 fn summarize(
     jql: &str,
@@ -273,29 +286,13 @@ fn summarize(
     let mut oldest = open.clone();
     oldest.sort_by_key(|i| parse_time(i.fields.created.as_deref()));
     let _ = writeln!(out, "Oldest open:");
-    for i in oldest.iter().take(5) {
-        let _ = writeln!(
-            out,
-            "- {} | {} | created {}",
-            i.key,
-            clip(i.fields.summary.as_deref().unwrap_or_default(), 60),
-            day(i.fields.created.as_deref())
-        );
-    }
+    dated_lines(&mut out, oldest.iter().copied(), "created", |i| i.fields.created.as_deref());
     let cutoff = now - chrono::Duration::days(i64::from(stale_days));
     let mut stale: Vec<&&Issue> =
         open.iter().filter(|i| parse_time(i.fields.updated.as_deref()).is_some_and(|u| u < cutoff)).collect();
     stale.sort_by_key(|i| parse_time(i.fields.updated.as_deref()));
     let _ = writeln!(out, "Stale (open, no update for {stale_days}+ days): {}", stale.len());
-    for i in stale.iter().take(5) {
-        let _ = writeln!(
-            out,
-            "- {} | {} | updated {}",
-            i.key,
-            clip(i.fields.summary.as_deref().unwrap_or_default(), 60),
-            day(i.fields.updated.as_deref())
-        );
-    }
+    dated_lines(&mut out, stale.iter().map(|i| **i), "updated", |i| i.fields.updated.as_deref());
     if stale.len() > 5 {
         let _ = writeln!(
             out,
