@@ -197,7 +197,7 @@ fn router(state: AppState) -> Router {
         .route("/rest/api/3/project/{key}", get(project))
         .route("/rest/api/3/user/search", get(user_search))
         .route("/rest/api/3/status", get(statuses))
-        .route("/rest/api/3/priority", get(priorities))
+        .route("/rest/api/3/priority/search", get(priorities))
         .fallback(not_found_route);
     // Each .layer() wraps what came before, so the last one is outermost:
     // count every arrival, then auth (401 before anything else), then faults and the burst limit.
@@ -781,5 +781,8 @@ async fn statuses() -> Response {
 }
 
 async fn priorities() -> Response {
-    Json(PRIORITIES.iter().map(|p| json!({ "id": p.0, "name": p.1 })).collect::<Vec<_>>()).into_response()
+    let values: Vec<Value> =
+        PRIORITIES.iter().map(|p| json!({ "id": p.0, "name": p.1, "isDefault": p.1 == "Medium" })).collect();
+    Json(json!({ "values": values, "startAt": 0, "maxResults": 100, "total": values.len(), "isLast": true }))
+        .into_response()
 }

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 pub(crate) use client::Client;
 pub(crate) use error::Error;
 use models::{
-    Count, Created, Issue, IssueType, IssueTypePage, Named, Project, ProjectPage, SearchPage, StatusDetails,
-    Transition, Transitions, User,
+    Count, Created, Issue, IssueType, IssueTypePage, Named, Page, Project, SearchPage, StatusDetails, Transition,
+    Transitions, User,
 };
 
 /// The fields of the compact one-line issue view.
@@ -122,7 +122,7 @@ impl Jira {
 
     /// Projects visible to the account (first 50, by key), for error messages.
     pub(crate) async fn projects(&self) -> Result<Vec<Project>, Error> {
-        let page: ProjectPage = self
+        let page: Page<Project> = self
             .client
             .get("/rest/api/3/project/search", &[("maxResults", "50".to_owned()), ("orderBy", "key".to_owned())])
             .await?;
@@ -156,8 +156,11 @@ impl Jira {
         self.client.get("/rest/api/3/status", &[]).await
     }
 
+    /// Priorities of the site (`GET /priority` is deprecated; this is its replacement).
     pub(crate) async fn priorities(&self) -> Result<Vec<Named>, Error> {
-        self.client.get("/rest/api/3/priority", &[]).await
+        let page: models::Page<Named> =
+            self.client.get("/rest/api/3/priority/search", &[("maxResults", "100".to_owned())]).await?;
+        Ok(page.values)
     }
 }
 

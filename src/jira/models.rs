@@ -230,11 +230,11 @@ pub(crate) struct Project {
     pub(crate) name: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ProjectPage {
-    #[serde(default)]
-    pub(crate) values: Vec<Project>,
+/// Jira's generic `PageBean*` shape (`values`, `isLast`, ...); only `values` is read.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Page<T> {
+    #[serde(default = "Vec::new")]
+    pub(crate) values: Vec<T>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
