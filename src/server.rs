@@ -262,6 +262,14 @@ impl ServerHandler for JiraMcp {
             ))])
             .into());
         }
+        if !self.tool_router.has_route(&name) {
+            // A protocol error (-32602) as the spec asks, but one that names the tool and the choices.
+            let known: Vec<String> = self.tool_router.list_all().into_iter().map(|t| t.name.to_string()).collect();
+            return Err(McpError::invalid_params(
+                format!("unknown tool {name:?}; available: {}", known.join(", ")),
+                None,
+            ));
+        }
         let started = std::time::Instant::now();
         let result = self.tool_router.call(ToolCallContext::new(self, request, context)).await;
         tracing::info!(mcp.tool = %name, duration_ms = started.elapsed().as_millis() as u64, "tool call");

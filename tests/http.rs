@@ -193,6 +193,25 @@ async fn session_cap_refuses_new_sessions_with_503() {
 }
 
 #[tokio::test]
+async fn at_the_cap_a_long_silent_session_makes_room() {
+    let server = start(|http, _| {
+        http.max_sessions = 1;
+        http.session_evictable_after = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let auth = format!("Bearer {TOKEN}");
+    let first = client_with(&server, TOKEN).await;
+    // Busy right now: a second session is refused.
+    assert_eq!(post(&server.url(), &[("Authorization", &auth)], initialize_body()).await.status(), 503);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // Silent long enough: it is closed to make room.
+    let second = client_with(&server, TOKEN).await;
+    assert_eq!(second.list_all_tools().await.unwrap().len(), 9);
+    assert!(first.list_all_tools().await.is_err(), "the evicted session is gone");
+    second.cancel().await.unwrap();
+}
+
+#[tokio::test]
 async fn read_only_mode_is_the_same_over_http() {
     let server = start(|_, config| config.read_only = true).await;
     let client = client_with(&server, TOKEN).await;

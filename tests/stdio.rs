@@ -103,7 +103,8 @@ async fn full_session_over_stdio() {
     assert!(format!("{p:?}").contains("Triage Jira project DEMO"));
 
     // Unknown tools are protocol errors; unknown arguments are rejected in-band.
-    assert!(client.call_tool(CallToolRequestParams::new("no_such_tool")).await.is_err());
+    let unknown = client.call_tool(CallToolRequestParams::new("no_such_tool")).await.unwrap_err().to_string();
+    assert!(unknown.contains("unknown tool \"no_such_tool\"; available: add_comment, create_issue"), "{unknown}");
     let (is_error, text) = call_text(&client, "get_issue", json!({ "key": "DEMO-1", "fields": "all" })).await;
     assert!(is_error && text.contains("unknown field `fields`"), "{text}");
     client.cancel().await.unwrap();

@@ -1,13 +1,15 @@
 //! Serving `JiraMcp` over MCP streamable HTTP, behind bearer-token auth.
 //!
 //! Layers, outermost first: access log → `/healthz` (public) → bearer auth →
-//! session cap → rmcp's service (Host/Origin validation, body limit, sessions).
+//! Host/Origin allow-lists → session cap → rmcp's service (which checks
+//! Host/Origin again, enforces the body limit and keeps the sessions).
 //! rmcp has no server-side auth of its own; this module is it.
 
 use std::{
+    collections::HashMap,
     net::SocketAddr,
     path::Path,
-    sync::Arc,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -22,7 +24,10 @@ use axum::{
 };
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService,
-    session::local::{LocalSessionManager, SessionConfig},
+    session::{
+        SessionManager,
+        local::{LocalSessionManager, SessionConfig},
+    },
 };
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
@@ -50,6 +55,10 @@ pub struct HttpConfig {
     pub max_sessions: usize,
     /// A session idle this long is closed.
     pub session_idle: Duration,
+    /// At the cap, the least recently used session silent this long is closed to make
+    /// room (clients that vanish without DELETE would otherwise hold a slot until
+    /// `session_idle`).
+    pub session_evictable_after: Duration,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -62,6 +71,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_sessions", &self.max_sessions)
             .field("session_idle", &self.session_idle)
+            .field("session_evictable_after", &self.session_evictable_after)
             .finish()
     }
 }
@@ -142,6 +152,7 @@ impl HttpConfig {
                 .unwrap_or(1024 * 1024),
             max_sessions: usize::try_from(number("JIRA_MCP_HTTP_MAX_SESSIONS", 64)?).unwrap_or(64),
             session_idle: Duration::from_secs(number("JIRA_MCP_HTTP_SESSION_IDLE_SECS", 300)?),
+            session_evictable_after: Duration::from_secs(number("JIRA_MCP_HTTP_SESSION_EVICT_SECS", 60)?),
         })
     }
 }
@@ -159,8 +170,13 @@ fn read_token_file(path: &Path) -> Result<Vec<String>, ConfigError> {
 struct Gate {
     tokens: Arc<Vec<SecretString>>,
     sessions: Arc<LocalSessionManager>,
+    /// When each session last sent a request.
+    last_seen: Arc<Mutex<HashMap<String, Instant>>>,
+    evictable_after: Duration,
     max_sessions: usize,
     max_body: usize,
+    allowed_hosts: Arc<Vec<String>>,
+    allowed_origins: Arc<Vec<String>>,
 }
 
 /// True when `presented` equals one of the tokens; every token is compared in
@@ -186,10 +202,74 @@ async fn require_bearer(State(gate): State<Gate>, request: Request, next: Next) 
     }
 }
 
-/// Refuses a new session (a POST without `Mcp-Session-Id`) when the cap is reached.
+/// `host[:port]` → (lower-case host without brackets, port).
+fn split_authority(raw: &str) -> Option<(String, Option<u16>)> {
+    let raw = raw.trim();
+    // A bare IPv6 address (`::1`) is a host without a port.
+    if !raw.starts_with('[') && raw.matches(':').count() > 1 {
+        return Some((raw.to_ascii_lowercase(), None));
+    }
+    let authority: axum::http::uri::Authority = raw.parse().ok()?;
+    Some((authority.host().trim_matches(['[', ']']).to_ascii_lowercase(), authority.port_u16()))
+}
+
+/// The Host header must name this server (DNS-rebinding protection). Entries
+/// are `host` (any port) or `host:port`.
+fn host_allowed(host: Option<&str>, allowed: &[String]) -> bool {
+    let Some((host, port)) = host.and_then(split_authority) else { return false };
+    allowed.iter().filter_map(|a| split_authority(a)).any(|(h, p)| h == host && p.is_none_or(|p| Some(p) == port))
+}
+
+/// A present Origin must match an entry: `scheme://host`, `scheme://host:port`
+/// or `scheme://host:*`. Requests without Origin (non-browser clients) pass.
+fn origin_allowed(origin: Option<&str>, allowed: &[String]) -> bool {
+    let Some(origin) = origin else { return true };
+    let parse = |s: &str| -> Option<(String, String, Option<String>)> {
+        let (scheme, rest) = s.trim().split_once("://")?;
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || rest.starts_with('[') && h.ends_with(']') => {
+                if p.chars().all(|c| c.is_ascii_digit() || c == '*') { (h, Some(p.to_owned())) } else { (rest, None) }
+            }
+            _ => (rest, None),
+        };
+        Some((scheme.to_ascii_lowercase(), host.trim_matches(['[', ']']).to_ascii_lowercase(), port))
+    };
+    let Some((scheme, host, port)) = parse(origin) else { return false };
+    allowed
+        .iter()
+        .filter_map(|a| parse(a))
+        .any(|(s, h, p)| s == scheme && h == host && (p.as_deref() == Some("*") || p == port))
+}
+
+/// Refuses a foreign Host or Origin with 403 before anything else looks at the request.
+async fn check_host_origin(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    let refusal = {
+        let header = |name: header::HeaderName| request.headers().get(name).and_then(|v| v.to_str().ok());
+        if !host_allowed(header(header::HOST), &gate.allowed_hosts) {
+            Some("Forbidden: Host header is not allowed")
+        } else if !origin_allowed(header(header::ORIGIN), &gate.allowed_origins) {
+            Some("Forbidden: Origin header is not allowed")
+        } else {
+            None
+        }
+    };
+    match refusal {
+        Some(message) => (StatusCode::FORBIDDEN, message).into_response(),
+        None => next.run(request).await,
+    }
+}
+
+/// Refuses a new session (a POST without `Mcp-Session-Id`) when the cap is
+/// reached, after first closing the least recently used session that has
+/// been silent for `session_evictable_after`, if there is one.
 async fn cap_sessions(State(gate): State<Gate>, request: Request, next: Next) -> Response {
-    let opening = request.method() == axum::http::Method::POST && !request.headers().contains_key("mcp-session-id");
-    if opening && gate.sessions.sessions.read().await.len() >= gate.max_sessions {
+    let session = request.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let is_delete = request.method() == axum::http::Method::DELETE;
+    let opening = request.method() == axum::http::Method::POST && session.is_none();
+    if let Some(id) = &session {
+        gate.seen(id, is_delete);
+    }
+    if opening && gate.sessions.sessions.read().await.len() >= gate.max_sessions && !gate.evict_one().await {
         let mut r = (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("too many MCP sessions (limit {}); close one or retry later", gate.max_sessions),
@@ -198,7 +278,41 @@ async fn cap_sessions(State(gate): State<Gate>, request: Request, next: Next) ->
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
         return r;
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if opening && let Some(id) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
+        gate.seen(id, false);
+    }
+    response
+}
+
+impl Gate {
+    fn seen(&self, id: &str, forget: bool) {
+        let mut map = self.last_seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if forget {
+            map.remove(id);
+        } else {
+            map.insert(id.to_owned(), Instant::now());
+        }
+    }
+
+    /// Closes the least recently used evictable session; false if none qualifies.
+    async fn evict_one(&self) -> bool {
+        let live: Vec<String> = self.sessions.sessions.read().await.keys().map(ToString::to_string).collect();
+        let victim = {
+            let mut map = self.last_seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Forget sessions rmcp already closed (idle timeout, DELETE).
+            map.retain(|id, _| live.contains(id));
+            map.iter()
+                .filter(|(_, t)| t.elapsed() >= self.evictable_after)
+                .min_by_key(|(_, t)| **t)
+                .map(|(id, _)| id.clone())
+        };
+        let Some(id) = victim else { return false };
+        self.seen(&id, true);
+        let closed = self.sessions.close_session(&id.as_str().into()).await;
+        tracing::info!(mcp.session = %id, ok = closed.is_ok(), "session cap reached: closed the least recently used idle session");
+        true
+    }
 }
 
 /// The tool a JSON-RPC body calls, for the access log.
@@ -252,22 +366,29 @@ pub fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken) -> R
     hosts.push(config.addr.to_string());
     let mcp_config = StreamableHttpServerConfig::default()
         .with_cancellation_token(ct.child_token())
-        .with_allowed_hosts(hosts)
+        .with_allowed_hosts(hosts.clone())
         .with_allowed_origins(config.allowed_origins.clone())
         .with_max_request_body_bytes(config.max_body_bytes);
     let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), mcp_config);
     let gate = Gate {
         tokens: Arc::new(config.tokens.clone()),
         sessions,
+        last_seen: Arc::new(Mutex::new(HashMap::new())),
+        evictable_after: config.session_evictable_after,
         max_sessions: config.max_sessions,
         max_body: config.max_body_bytes,
+        allowed_hosts: Arc::new(hosts),
+        allowed_origins: Arc::new(config.allowed_origins.clone()),
     };
-    // Each .layer() wraps everything added before it: the session cap runs after auth,
-    // so an unauthenticated caller learns nothing, not even that the server is full.
-    // /healthz is added after the auth layer, so it is public, and reveals nothing but "ok".
+    // Each .layer() wraps everything added before it, so the last is outermost:
+    // auth first (an unauthenticated caller learns nothing, not even that the server
+    // is full), then Host/Origin (a foreign Host is refused whatever the load), then
+    // the session cap. /healthz is added after the auth layer, so it is public, and
+    // reveals nothing but "ok".
     Router::new()
         .nest_service("/mcp", service)
         .layer(middleware::from_fn_with_state(gate.clone(), cap_sessions))
+        .layer(middleware::from_fn_with_state(gate.clone(), check_host_origin))
         .layer(middleware::from_fn_with_state(gate.clone(), require_bearer))
         .route("/healthz", get(|| async { "ok" }))
         .layer(middleware::from_fn_with_state(gate, access_log))
@@ -387,6 +508,32 @@ mod tests {
         let config = load(&[("JIRA_MCP_HTTP_TOKEN_FILE", path.to_str().unwrap())]).unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(config.tokens.len(), 2);
+    }
+
+    #[test]
+    fn host_allow_list_matches_host_and_optional_port() {
+        let allowed =
+            ["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned(), "jira.example.com:443".to_owned()];
+        assert!(host_allowed(Some("localhost:8808"), &allowed));
+        assert!(host_allowed(Some("127.0.0.1"), &allowed));
+        assert!(host_allowed(Some("[::1]:8808"), &allowed));
+        assert!(host_allowed(Some("jira.example.com:443"), &allowed));
+        assert!(!host_allowed(Some("jira.example.com:80"), &allowed));
+        assert!(!host_allowed(Some("evil.example.com"), &allowed));
+        assert!(!host_allowed(Some("localhost.evil.com"), &allowed));
+        assert!(!host_allowed(None, &allowed));
+    }
+
+    #[test]
+    fn origin_allow_list_supports_port_wildcards() {
+        let allowed = ["http://localhost:*".to_owned(), "https://app.example.com".to_owned()];
+        assert!(origin_allowed(None, &allowed), "non-browser clients send no Origin");
+        assert!(origin_allowed(Some("http://localhost:5173"), &allowed));
+        assert!(origin_allowed(Some("https://app.example.com"), &allowed));
+        assert!(!origin_allowed(Some("https://app.example.com:8443"), &allowed));
+        assert!(!origin_allowed(Some("http://evil.example.com"), &allowed));
+        assert!(!origin_allowed(Some("https://localhost:5173"), &allowed), "scheme matters");
+        assert!(!origin_allowed(Some("null"), &allowed));
     }
 
     #[test]
