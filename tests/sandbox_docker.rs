@@ -421,3 +421,41 @@ async fn sigterm_on_the_http_server_cancels_in_flight_runs_and_removes_their_con
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn leftover_containers_are_swept_when_the_sandbox_connects() {
+    require_host();
+    // A container as a crashed server would leave it: labelled, never removed.
+    let leftover = docker(&["create", "--label", &format!("{LABEL}=1"), &image(), "/usr/bin/python3", "-c", "pass"]);
+    assert_eq!(leftovers().len(), 1, "control: the leftover is visible to the check");
+    let sb = sandbox().await;
+    assert!(sb.ok("print('first run')").await.contains("first run"));
+    assert!(leftovers().is_empty(), "leftover {} was not swept", leftover.trim());
+}
+
+/// Runs two slow jobs at once and returns the most sandbox containers seen alive together.
+async fn peak_parallel_containers(concurrency: usize) -> usize {
+    let sb = sandbox_with(|c| c.sandbox.concurrency = concurrency).await;
+    let code = "import time\ntime.sleep(3)\nprint('done')";
+    let watcher = async {
+        let mut peak = 0;
+        for _ in 0..40 {
+            peak = peak.max(leftovers().len());
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        peak
+    };
+    let (a, b, peak) = tokio::join!(sb.run(code, json!({})), sb.run(code, json!({})), watcher);
+    assert!(a.1.contains("done") && b.1.contains("done"), "{a:?} {b:?}");
+    peak
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn concurrency_is_bounded_by_the_configured_semaphore() {
+    assert_eq!(peak_parallel_containers(1).await, 1, "with concurrency 1, runs wait for each other");
+    // Control: with room for two, both containers exist at once, so the watcher can see a breach.
+    assert_eq!(peak_parallel_containers(2).await, 2);
+    assert_clean();
+}
