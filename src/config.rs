@@ -250,6 +250,14 @@ fn parse_jira_url(raw: Option<String>) -> Result<String, Error> {
             )));
         }
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echo it: the value holds a credential.
+        return Err(invalid(
+            "it contains a user name or password; give only the site (https://your-site.atlassian.net) and put the \
+             credentials in JIRA_USERNAME and JIRA_API_TOKEN"
+                .to_owned(),
+        ));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("remove the query string and fragment".to_owned()));
     }
@@ -337,6 +345,14 @@ mod tests {
         let err = load(&[GOOD[1], GOOD[2], ("JIRA_URL", "http://example.atlassian.net")]).unwrap_err();
         assert!(err.to_string().contains("scheme \"http\" is not allowed"), "{err}");
         assert!(load(&[GOOD[1], GOOD[2], ("JIRA_URL", "http://127.0.0.1:9999")]).is_ok());
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_refused_without_echoing_them() {
+        let err =
+            load(&[GOOD[1], GOOD[2], ("JIRA_URL", "https://bot:SECRETPW@x.atlassian.net")]).unwrap_err().to_string();
+        assert!(err.contains("contains a user name or password"), "{err}");
+        assert!(!err.contains("SECRETPW"), "{err}");
     }
 
     #[test]

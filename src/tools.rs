@@ -150,6 +150,12 @@ pub(crate) async fn account_id(jira: &Jira, choice: UserChoice) -> Result<Option
     }
 }
 
+/// Converts a Markdown argument to ADF after checking its size (`field` names it in the error).
+pub(crate) fn markdown_arg(field: &str, text: &str) -> Result<serde_json::Value, ToolError> {
+    crate::jira::adf::check_markdown(text).map_err(|m| ToolError::InvalidInput(format!("{field}: {m}")))?;
+    Ok(crate::jira::adf::from_markdown(text))
+}
+
 /// Parses a key argument, mapping the problem to an `InvalidInput` tool error.
 pub(crate) fn key_arg(raw: &str) -> Result<String, ToolError> {
     crate::jira::jql::issue_key(raw).map_err(ToolError::InvalidInput)

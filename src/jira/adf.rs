@@ -227,15 +227,48 @@ impl Frame {
     }
 }
 
+/// Deepest nesting of blocks kept; deeper quotes and lists are flattened into
+/// the level above. Jira renders nothing meaningful deeper, and an unbounded
+/// depth would let a few hundred `>` characters overflow the stack.
+pub(crate) const MAX_DEPTH: usize = 32;
+/// Longest Markdown accepted for one field (Jira's limit for a text field).
+pub(crate) const MAX_CHARS: usize = 32_767;
+/// Most table cells accepted: a wide header pads every row to its width.
+pub(crate) const MAX_TABLE_CELLS: usize = 20_000;
+
+/// Refuses Markdown that Jira would reject or that would cost far more to
+/// convert than its size suggests. `Err` names the problem and the fix.
+pub(crate) fn check_markdown(text: &str) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > MAX_CHARS {
+        return Err(format!(
+            "the text is {chars} characters; Jira accepts at most {MAX_CHARS} in one field: shorten it, or split it over several comments"
+        ));
+    }
+    // A table row shorter than its header is padded to the header's width, even a row
+    // without any `|`: count every line from the first table-like line on.
+    let widest = text.lines().map(|l| l.matches('|').count()).max().unwrap_or(0);
+    let rows = text.lines().skip_while(|l| !l.contains('|')).count();
+    if widest > 0 && rows.saturating_mul(widest + 1) > MAX_TABLE_CELLS {
+        return Err(format!(
+            "the tables are too large ({rows} rows, up to {} columns; at most {MAX_TABLE_CELLS} cells): summarise the data, or attach it as a file",
+            widest + 1
+        ));
+    }
+    Ok(())
+}
+
 struct Builder {
     stack: Vec<Frame>,
     marks: Vec<Value>,
     in_table_head: bool,
+    /// Containers not opened because of [`MAX_DEPTH`]; their ends are skipped too.
+    flattened: usize,
 }
 
 /// Converts Markdown to an ADF document.
 pub(crate) fn from_markdown(markdown: &str) -> Value {
-    let mut b = Builder { stack: vec![Frame::new("doc", None)], marks: Vec::new(), in_table_head: false };
+    let mut b = Builder { stack: vec![Frame::new("doc", None)], marks: Vec::new(), in_table_head: false, flattened: 0 };
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     for event in Parser::new_ext(markdown, options) {
         b.event(event);
@@ -257,6 +290,10 @@ impl Builder {
 
     fn push(&mut self, frame: Frame) {
         self.close_implicit();
+        if self.stack.len() >= MAX_DEPTH {
+            self.flattened += 1;
+            return;
+        }
         self.stack.push(frame);
     }
 
@@ -412,6 +449,11 @@ impl Builder {
                 if matches!(tag, TagEnd::TableHead) {
                     self.in_table_head = false;
                 }
+                // Ends arrive innermost first, so the flattened containers end before any kept one.
+                if self.flattened > 0 {
+                    self.flattened -= 1;
+                    return;
+                }
                 self.close();
             }
             _ => {}
@@ -512,6 +554,34 @@ mod tests {
                 { "type": "paragraph", "content": [{ "type": "text", "text": "item" }] }
             ]}]})
         );
+    }
+
+    fn depth(v: &Value) -> usize {
+        1 + children(v).iter().map(depth).max().unwrap_or(0)
+    }
+
+    #[test]
+    fn deep_nesting_is_flattened_not_a_stack_overflow() {
+        // Review finding: ">" x 1000 in a comment used to abort the whole server.
+        let adf = from_markdown(&format!("{} deep", ">".repeat(100_000)));
+        assert!(depth(&adf) <= MAX_DEPTH + 3, "depth {}", depth(&adf));
+        assert!(to_markdown(&adf).ends_with("deep"));
+        let lists = (0..500).map(|i| format!("{}- item {i}", "  ".repeat(i))).collect::<Vec<_>>().join("\n");
+        let adf = from_markdown(&lists);
+        assert!(depth(&adf) <= MAX_DEPTH + 3);
+        assert!(to_markdown(&adf).contains("item 499"));
+    }
+
+    #[test]
+    fn oversized_text_and_tables_are_refused_with_a_next_step() {
+        assert!(check_markdown("ok | fine").is_ok());
+        let long = "x".repeat(MAX_CHARS + 1);
+        assert!(
+            check_markdown(&long).unwrap_err().starts_with("the text is 32768 characters; Jira accepts at most 32767")
+        );
+        let header = format!("{}|\n", "|x".repeat(1000));
+        let table = format!("{header}{}|\n{}", "|-".repeat(1000), "x\n".repeat(20));
+        assert!(check_markdown(&table).unwrap_err().starts_with("the tables are too large"));
     }
 
     #[test]

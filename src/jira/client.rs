@@ -244,7 +244,8 @@ impl Failure {
 /// `Retry-After` in seconds (Jira sends integers; HTTP dates are not used by Jira).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let raw = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    raw.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+    // `try_from`: a hostile or broken `Retry-After: 1e20` must not panic the client.
+    raw.trim().parse::<f64>().ok().and_then(|s| Duration::try_from_secs_f64(s).ok())
 }
 
 /// Names the transport failure precisely enough to fix it: DNS, TLS, refused, timeout.
@@ -276,4 +277,26 @@ fn decode<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
     // A 204 has no body; callers that expect one get a clear decode error.
     let text = if text.trim().is_empty() { "null" } else { text };
     serde_json::from_str(text).map_err(|e| Error::Decode { detail: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    use super::*;
+
+    fn after(raw: &'static str) -> Option<Duration> {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static(raw));
+        retry_after(&h)
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_survives_garbage() {
+        assert_eq!(after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(after("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(after("1e20"), None, "would overflow Duration: ignored, not a panic");
+        assert_eq!(after("-5"), None);
+        assert_eq!(after("soon"), None);
+    }
 }

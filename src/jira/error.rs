@@ -53,7 +53,10 @@ pub(crate) enum Error {
     #[error("Jira says this API was removed (410): {message}. Upgrade jira-mcp")]
     Gone { message: String },
     /// 413: per-issue limits (comments, links, ...).
-    #[error("Jira refused: a per-issue limit was reached (413): {message}")]
+    #[error(
+        "Jira refused the request as too large (413): {message}. Shorten the text, or the issue has reached a \
+         per-issue limit (comments, links, attachments)"
+    )]
     TooLarge { message: String },
     /// 429 after the bounded retries.
     #[error(

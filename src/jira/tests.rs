@@ -123,6 +123,14 @@ async fn server_errors_are_retried_then_reported() {
 }
 
 #[tokio::test]
+async fn absurd_retry_after_does_not_panic() {
+    let (emu, jira) = setup().await;
+    emu.inject(Fault { path_contains: "/myself".into(), status: 429, times: 10, retry_after: Some(u32::MAX) });
+    let err = jira.myself().await.unwrap_err();
+    assert!(err.to_string().starts_with("Jira's rate limit was hit (429"), "{err}");
+}
+
+#[tokio::test]
 async fn removed_api_maps_to_gone() {
     let (emu, jira) = setup().await;
     emu.inject(fault("/myself", 410, 1, None));

@@ -4,7 +4,11 @@ use rmcp::{handler::server::wrapper::Parameters, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::{error::ToolError, jira::adf, server::JiraMcp, tools::key_arg};
+use crate::{
+    error::ToolError,
+    server::JiraMcp,
+    tools::{key_arg, markdown_arg},
+};
 
 /// Arguments of `add_comment`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -33,7 +37,7 @@ impl JiraMcp {
         if p.body.trim().is_empty() {
             return Err(ToolError::InvalidInput("body is empty; give the comment text in Markdown".to_owned()));
         }
-        let id = self.jira.add_comment(&key, adf::from_markdown(&p.body)).await?;
+        let id = self.jira.add_comment(&key, markdown_arg("body", &p.body)?).await?;
         Ok(format!("Added comment {id} to {key}."))
     }
 }

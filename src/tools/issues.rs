@@ -11,7 +11,7 @@ use crate::{
     error::ToolError,
     jira::{Jira, adf, jql, models::Issue},
     server::JiraMcp,
-    tools::{account_id, clip, day, key_arg, resolve_user},
+    tools::{account_id, clip, day, key_arg, markdown_arg, resolve_user},
 };
 
 /// Sections `get_issue` can include.
@@ -195,7 +195,7 @@ impl JiraMcp {
         fields.insert("issuetype".to_owned(), json!({ "name": issue_type.name }));
         fields.insert("summary".to_owned(), json!(summary));
         if let Some(d) = p.description.as_deref().filter(|d| !d.trim().is_empty()) {
-            fields.insert("description".to_owned(), adf::from_markdown(d));
+            fields.insert("description".to_owned(), markdown_arg("description", d)?);
         }
         if let Some(pr) = p.priority.as_deref() {
             fields.insert("priority".to_owned(), json!({ "name": check_priority(&self.jira, pr).await? }));
@@ -241,7 +241,7 @@ impl JiraMcp {
             changed.push("summary".to_owned());
         }
         if let Some(d) = p.description.as_deref() {
-            fields.insert("description".to_owned(), adf::from_markdown(d));
+            fields.insert("description".to_owned(), markdown_arg("description", d)?);
             changed.push("description".to_owned());
         }
         if let Some(pr) = p.priority.as_deref() {
@@ -316,7 +316,8 @@ impl JiraMcp {
                  Move through one of them first, or check the status name"
             )));
         };
-        let comment = p.comment.as_deref().filter(|c| !c.trim().is_empty()).map(adf::from_markdown);
+        let comment =
+            p.comment.as_deref().filter(|c| !c.trim().is_empty()).map(|c| markdown_arg("comment", c)).transpose()?;
         let with_comment = comment.is_some();
         self.jira.transition(&key, &t.id, comment).await?;
         Ok(format!(
