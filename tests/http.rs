@@ -173,8 +173,11 @@ async fn oversized_body_gets_413() {
     let auth = format!("Bearer {TOKEN}");
     let big = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "pad": "x".repeat(100_000) } })
         .to_string();
-    let r = post(&server.url(), &[("Authorization", &auth)], big).await;
+    let r = post(&server.url(), &[("Authorization", &auth)], big.clone()).await;
     assert_eq!(r.status(), 413);
+    // Without a token the body is never read: the answer is 401, whatever its size.
+    let r = post(&server.url(), &[], big).await;
+    assert_eq!(r.status(), 401);
 }
 
 #[tokio::test]

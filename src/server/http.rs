@@ -1,8 +1,9 @@
 //! Serving `JiraMcp` over MCP streamable HTTP, behind bearer-token auth.
 //!
-//! Layers, outermost first: access log → `/healthz` (public) → bearer auth →
-//! Host/Origin allow-lists → session cap → rmcp's service (which checks
-//! Host/Origin again, enforces the body limit and keeps the sessions).
+//! Layers, outermost first: in-flight bound + access log → `/healthz` (public)
+//! → bearer auth → Host/Origin allow-lists → session cap → body buffering (to
+//! name the tool) → rmcp's service (which checks Host/Origin again, enforces the
+//! body limit and keeps the sessions). Nothing reads a request body before auth.
 //! rmcp has no server-side auth of its own; this module is it.
 
 use std::{
@@ -177,7 +178,12 @@ struct Gate {
     max_body: usize,
     allowed_hosts: Arc<Vec<String>>,
     allowed_origins: Arc<Vec<String>>,
+    /// Requests being served; bounded so slow or abusive clients cannot pile up.
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
+
+/// Most requests served at once (SSE streams included); more get 503.
+const MAX_IN_FLIGHT: usize = 512;
 
 /// True when `presented` equals one of the tokens; every token is compared in
 /// constant time and all are checked, so timing says nothing about which.
@@ -266,7 +272,10 @@ async fn cap_sessions(State(gate): State<Gate>, request: Request, next: Next) ->
     let session = request.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let is_delete = request.method() == axum::http::Method::DELETE;
     let opening = request.method() == axum::http::Method::POST && session.is_none();
-    if let Some(id) = &session {
+    // Only ids rmcp knows are tracked: made-up ids must not grow the map.
+    if let Some(id) = &session
+        && (is_delete || gate.sessions.sessions.read().await.contains_key(id.as_str()))
+    {
         gate.seen(id, is_delete);
     }
     if opening && gate.sessions.sessions.read().await.len() >= gate.max_sessions && !gate.evict_one().await {
@@ -315,39 +324,70 @@ impl Gate {
     }
 }
 
-/// The tool a JSON-RPC body calls, for the access log.
+/// The tool a JSON-RPC body calls, for the access log: only a plain tool name
+/// (`[a-z0-9_]`, at most 64 characters), so a body cannot forge log lines.
 fn tool_of(body: &[u8]) -> Option<String> {
     let json: serde_json::Value = serde_json::from_slice(body).ok()?;
-    (json.get("method")?.as_str()? == "tools/call")
-        .then(|| json.pointer("/params/name")?.as_str().map(str::to_owned))?
+    if json.get("method")?.as_str()? != "tools/call" {
+        return None;
+    }
+    let name = json.pointer("/params/name")?.as_str()?;
+    let plain = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    Some(if plain { name.to_owned() } else { "(invalid name)".to_owned() })
 }
 
-/// One structured line per request on stderr: never the Authorization header.
-async fn access_log(State(gate): State<Gate>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let mut session = request.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
-    // Buffer JSON bodies (bounded) to name the tool; over the limit is answered 413 here.
+/// Attached to a response so the outer access log can name the tool.
+#[derive(Debug, Clone)]
+struct LoggedTool(String);
+
+/// Inside auth: buffers the (bounded) body with a deadline and notes the tool it calls.
+/// Unauthenticated requests never get here, so nobody without a token makes the
+/// server hold a body in memory.
+async fn name_tool(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let bytes: Bytes = match axum::body::to_bytes(body, gate.max_body).await {
-        Ok(b) => b,
-        Err(_) => {
-            tracing::info!(http.method = %method, http.path = %path, http.status = 413, "request body too large");
+    let bytes: Bytes = match tokio::time::timeout(BODY_DEADLINE, axum::body::to_bytes(body, gate.max_body)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
             return (StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {} bytes", gate.max_body))
                 .into_response();
         }
+        Err(_) => return (StatusCode::REQUEST_TIMEOUT, "request body not received in time").into_response(),
     };
-    let tool = tool_of(&bytes).unwrap_or_else(|| "-".to_owned());
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let tool = tool_of(&bytes);
+    let mut response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    if let Some(tool) = tool {
+        response.extensions_mut().insert(LoggedTool(tool));
+    }
+    response
+}
+
+/// Longest time an authenticated client may take to send its request body.
+const BODY_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Outermost: bounds requests in flight (503 beyond), then logs one structured
+/// line per request on stderr. Never the Authorization header; client-supplied
+/// values are Debug-escaped and truncated.
+async fn access_log(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    let Ok(_slot) = gate.in_flight.clone().try_acquire_owned() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many requests in flight; retry shortly").into_response();
+    };
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path: String = request.uri().path().chars().take(128).collect();
+    let mut session: String =
+        request.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).unwrap_or("-").chars().take(64).collect();
+    let response = next.run(request).await;
     if let Some(id) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
         id.clone_into(&mut session);
     }
+    let tool = response.extensions().get::<LoggedTool>().map_or("-", |t| t.0.as_str());
     tracing::info!(
         http.method = %method,
-        http.path = %path,
+        http.path = ?path,
         http.status = response.status().as_u16(),
-        mcp.session = %session,
+        mcp.session = ?session,
         mcp.tool = %tool,
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         "http request"
@@ -379,6 +419,7 @@ pub fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken) -> R
         max_body: config.max_body_bytes,
         allowed_hosts: Arc::new(hosts),
         allowed_origins: Arc::new(config.allowed_origins.clone()),
+        in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
     };
     // Each .layer() wraps everything added before it, so the last is outermost:
     // auth first (an unauthenticated caller learns nothing, not even that the server
@@ -387,6 +428,7 @@ pub fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken) -> R
     // reveals nothing but "ok".
     Router::new()
         .nest_service("/mcp", service)
+        .layer(middleware::from_fn_with_state(gate.clone(), name_tool))
         .layer(middleware::from_fn_with_state(gate.clone(), cap_sessions))
         .layer(middleware::from_fn_with_state(gate.clone(), check_host_origin))
         .layer(middleware::from_fn_with_state(gate.clone(), require_bearer))
@@ -544,5 +586,9 @@ mod tests {
         );
         assert_eq!(tool_of(br#"{"method":"tools/list"}"#), None);
         assert_eq!(tool_of(b"not json"), None);
+        assert_eq!(
+            tool_of(br#"{"method":"tools/call","params":{"name":"x\n2026 INFO forged line \u001b[31m"}}"#).as_deref(),
+            Some("(invalid name)")
+        );
     }
 }
