@@ -66,6 +66,8 @@ pub(crate) struct Outcome {
     pub(crate) oom_killed: bool,
     /// The sandbox itself died (for example the process limit under runsc).
     pub(crate) aborted: bool,
+    /// Time spent waiting for a free sandbox slot before the run started.
+    pub(crate) queued: Duration,
 }
 
 /// Why code could not be run at all.
@@ -79,6 +81,12 @@ pub(crate) enum Error {
     /// Docker failed while running the container.
     #[error("run_python failed inside Docker: {0}. Retry once; if it persists, run `jira-mcp doctor`")]
     Docker(String),
+    /// Too many runs are waiting for a slot.
+    #[error(
+        "run_python is busy: {waiting} run(s) are already waiting for the {slots} sandbox slot(s). Retry in a \
+         minute, or combine the work into fewer runs"
+    )]
+    Busy { waiting: usize, slots: usize },
     /// The MCP client cancelled the call; the container was killed and removed.
     #[error("run_python was cancelled; the container was killed and removed")]
     Cancelled,
@@ -91,6 +99,11 @@ pub(crate) trait Sandbox: Send + Sync + std::fmt::Debug {
 
     /// Removes leftovers of earlier runs (best effort). The default does nothing.
     fn sweep(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+
+    /// Cancels running jobs and waits (bounded) until their containers are removed.
+    fn drain(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
 }

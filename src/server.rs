@@ -132,6 +132,14 @@ impl JiraMcp {
             s.sweep().await;
         }
     }
+
+    /// At shutdown: cancels running `run_python` jobs and waits (at most 10 s) until
+    /// their containers are removed.
+    pub async fn drain_sandbox(&self) {
+        if let Some(s) = &self.sandbox {
+            s.drain().await;
+        }
+    }
 }
 
 /// Shrinks a generated input schema without changing what it accepts in

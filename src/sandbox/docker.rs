@@ -36,6 +36,31 @@ pub(crate) const EMBEDDED_PROFILE: &str = include_str!("../../seccomp/run_python
 
 /// Label on every sandbox container; the janitor removes what carries it.
 pub(crate) const LABEL: &str = "io.github.jira-mcp.sandbox";
+/// Label naming the server process that owns a container (`pid:start time`), so a
+/// janitor never removes the running containers of another live jira-mcp.
+pub(crate) const OWNER_LABEL: &str = "io.github.jira-mcp.owner";
+
+/// `pid:start-time` of a process, from /proc; `None` when it does not exist.
+/// The start time makes a recycled pid look like the different process it is.
+fn process_identity(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22 (starttime); fields after the ")" of the command name start at field 3.
+    let start = stat.rsplit_once(')')?.1.split_whitespace().nth(19)?;
+    Some(format!("{pid}:{start}"))
+}
+
+/// This process's owner label value.
+fn my_identity() -> String {
+    process_identity(std::process::id()).unwrap_or_else(|| format!("{}:?", std::process::id()))
+}
+
+/// Whether the owner named by a label value is a live process other than us.
+fn owned_by_another_live_process(owner: Option<&str>, me: &str) -> bool {
+    let Some(owner) = owner else { return false };
+    owner != me
+        && owner.split_once(':').and_then(|(pid, _)| pid.parse::<u32>().ok()).and_then(process_identity).as_deref()
+            == Some(owner)
+}
 
 const MIB: i64 = 1024 * 1024;
 /// Memory limit; swap is set equal so there is none.
@@ -130,13 +155,52 @@ pub(crate) struct DockerSandbox {
     data_dir: PathBuf,
     docker: tokio::sync::Mutex<Option<Docker>>,
     permits: Arc<Semaphore>,
+    /// Runs waiting for a permit; bounded by [`MAX_QUEUED_PER_SLOT`] per slot.
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+    /// Containers created and not yet removed (for the shutdown drain).
+    live: Arc<std::sync::atomic::AtomicUsize>,
+    /// Cancelled at shutdown: every run kills and removes its container.
+    shutdown: CancellationToken,
+    /// The janitor runs once per process, never on a reconnect.
+    swept: std::sync::atomic::AtomicBool,
+    owner: String,
 }
+
+/// Runs allowed to wait per sandbox slot before new ones are refused.
+const MAX_QUEUED_PER_SLOT: usize = 4;
+/// Longest wait for a sandbox slot.
+const QUEUE_DEADLINE: Duration = Duration::from_secs(60);
 
 impl DockerSandbox {
     pub(crate) fn new(config: SandboxConfig) -> Self {
         let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
-        let data_dir = config.data_dir.clone().unwrap_or_else(std::env::temp_dir);
-        Self { config, data_dir, docker: tokio::sync::Mutex::new(None), permits }
+        // Default: a directory only its owner can list (mode 0711), so other local users
+        // cannot find the per-run directories holding Jira data.
+        let data_dir = config
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("jira-mcp-data-{}", nix::unistd::getuid())));
+        Self {
+            config,
+            data_dir,
+            docker: tokio::sync::Mutex::new(None),
+            permits,
+            queued: Arc::default(),
+            live: Arc::default(),
+            shutdown: CancellationToken::new(),
+            swept: std::sync::atomic::AtomicBool::new(false),
+            owner: my_identity(),
+        }
+    }
+
+    /// Cancels every run (each kills and removes its container) and waits up to
+    /// 10 s for the removals, so a server that exits leaves no container behind.
+    pub(crate) async fn drain(&self) {
+        self.shutdown.cancel();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.live.load(std::sync::atomic::Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// A connected, checked client; reconnects after an earlier failure, so a host
@@ -150,10 +214,12 @@ impl DockerSandbox {
         if docker.inspect_image(&self.config.image).await.is_err() {
             return Err(unavailable(format!("the sandbox image {} is not in Docker", self.config.image), SETUP_FIX));
         }
-        match janitor(&docker).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "removed leftover sandbox containers"),
-            Err(e) => tracing::warn!("sandbox janitor failed: {e}"),
+        if !self.swept.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            match janitor(&docker, &self.owner).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "removed leftover sandbox containers"),
+                Err(e) => tracing::warn!("sandbox janitor failed: {e}"),
+            }
         }
         *guard = Some(docker.clone());
         Ok(docker)
@@ -196,7 +262,10 @@ impl DockerSandbox {
             open_stdin: Some(true),
             stdin_once: Some(true),
             tty: Some(false),
-            labels: Some(HashMap::from([(LABEL.to_owned(), "1".to_owned())])),
+            labels: Some(HashMap::from([
+                (LABEL.to_owned(), "1".to_owned()),
+                (OWNER_LABEL.to_owned(), self.owner.clone()),
+            ])),
             host_config: Some(HostConfig {
                 runtime: Some(self.config.runtime.clone()),
                 network_mode: Some("none".to_owned()),
@@ -224,10 +293,23 @@ impl DockerSandbox {
 
     async fn run_job(&self, job: Job, cancel: CancellationToken) -> Result<Outcome, Error> {
         let profile = load_profile(self.config.seccomp_profile.as_deref())?;
-        let _permit = tokio::select! {
-            permit = self.permits.clone().acquire_owned() => permit.map_err(|e| Error::Docker(e.to_string()))?,
-            () = cancel.cancelled() => return Err(Error::Cancelled),
+        // Cancelled by the caller, or by shutdown.
+        let cancel = {
+            let either = CancellationToken::new();
+            let (a, b, out) = (cancel, self.shutdown.clone(), either.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = a.cancelled() => out.cancel(),
+                    () = b.cancelled() => out.cancel(),
+                    () = out.cancelled() => {}
+                }
+            });
+            either
         };
+        let _stop_watch = cancel.clone().drop_guard();
+        let queued_at = Instant::now();
+        let _permit = self.wait_for_slot(&cancel).await?;
+        let queued = queued_at.elapsed();
         let docker = self.docker().await?;
         let data = match &job.data {
             Some(bytes) => Some(DataDir::create(&self.data_dir, bytes).map_err(|e| {
@@ -249,14 +331,82 @@ impl DockerSandbox {
                 }
                 other => Error::Docker(other.to_string()),
             })?;
+        let guard = ContainerGuard::new(docker.clone(), created.id.clone(), self.live.clone());
         let result = run_container(&docker, &created.id, &job, &cancel).await;
         force_remove(&docker, &created.id).await;
+        guard.removed();
         drop(data);
-        if result.is_err() {
+        if matches!(result, Err(Error::Docker(_))) {
             // The connection may be stale (dockerd restarted): reconnect next time.
             *self.docker.lock().await = None;
         }
+        result.map(|mut outcome| {
+            outcome.queued = queued;
+            outcome
+        })
+    }
+
+    /// Waits for a sandbox slot, refusing when too many runs already wait.
+    async fn wait_for_slot(&self, cancel: &CancellationToken) -> Result<tokio::sync::OwnedSemaphorePermit, Error> {
+        use std::sync::atomic::Ordering;
+        let slots = self.config.concurrency.max(1);
+        let ahead = self.queued.fetch_add(1, Ordering::SeqCst);
+        let result = if ahead >= slots * MAX_QUEUED_PER_SLOT && self.permits.available_permits() == 0 {
+            Err(Error::Busy { waiting: ahead, slots })
+        } else {
+            tokio::select! {
+                permit = tokio::time::timeout(QUEUE_DEADLINE, self.permits.clone().acquire_owned()) => match permit {
+                    Ok(Ok(p)) => Ok(p),
+                    Ok(Err(e)) => Err(Error::Docker(e.to_string())),
+                    Err(_) => Err(Error::Busy { waiting: ahead, slots }),
+                },
+                () = cancel.cancelled() => Err(Error::Cancelled),
+            }
+        };
+        self.queued.fetch_sub(1, Ordering::SeqCst);
         result
+    }
+}
+
+/// Removes its container if the run's future is dropped before the normal
+/// removal (a client that disconnects mid-run), and counts live containers.
+struct ContainerGuard {
+    docker: Docker,
+    id: String,
+    live: Arc<std::sync::atomic::AtomicUsize>,
+    armed: bool,
+}
+
+impl ContainerGuard {
+    fn new(docker: Docker, id: String, live: Arc<std::sync::atomic::AtomicUsize>) -> Self {
+        live.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self { docker, id, live, armed: true }
+    }
+
+    fn removed(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for ContainerGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            self.live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            return;
+        }
+        let (docker, id, live) = (self.docker.clone(), std::mem::take(&mut self.id), self.live.clone());
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    force_remove(&docker, &id).await;
+                    live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                });
+            }
+            Err(_) => {
+                live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                tracing::warn!("sandbox container {id} left for the next start's janitor");
+            }
+        }
     }
 }
 
@@ -268,6 +418,10 @@ impl Sandbox for DockerSandbox {
     fn sweep(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.sweep_at_startup())
     }
+
+    fn drain(&self) -> BoxFuture<'_, ()> {
+        Box::pin(Self::drain(self))
+    }
 }
 
 /// A per-run directory holding issues.json, removed on drop.
@@ -277,15 +431,27 @@ struct DataDir {
 
 impl DataDir {
     fn create(parent: &Path, bytes: &[u8]) -> std::io::Result<Self> {
-        use std::os::unix::fs::PermissionsExt;
+        use std::{io::Write, os::unix::fs::PermissionsExt};
+        // The parent may be listed by its owner only (0711): others cannot find the
+        // random per-run names, yet dockerd and uid 65534 can traverse into them.
+        match std::fs::create_dir(parent) {
+            Ok(()) => std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o711))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if std::fs::symlink_metadata(parent)?.file_type().is_symlink() {
+                    return Err(std::io::Error::other(format!("{} is a symlink", parent.display())));
+                }
+            }
+            Err(e) => return Err(e),
+        }
         let path = parent.join(format!("jira-mcp-data-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir(&path)?;
         let dir = Self { path };
         // World-readable so uid 65534 inside can read it; the mount itself is read-only.
         std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o755))?;
-        let file = dir.path.join("issues.json");
-        std::fs::write(&file, bytes)?;
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))?;
+        // create_new = O_EXCL: never follows a planted symlink, never reuses a file.
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(dir.path.join("issues.json"))?;
+        file.write_all(bytes)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
         Ok(dir)
     }
 }
@@ -398,18 +564,25 @@ async fn force_remove(docker: &Docker, id: &str) {
     }
 }
 
-/// Removes every container with the sandbox label (leftovers of a crash).
-async fn janitor(docker: &Docker) -> Result<usize, DockerError> {
+/// Removes sandbox containers left by a crashed server: labelled, and not owned
+/// by this process or by another live jira-mcp process (whose runs are in flight).
+async fn janitor(docker: &Docker, me: &str) -> Result<usize, DockerError> {
     let filters = HashMap::from([("label", vec![LABEL])]);
     let list = docker
         .list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build()))
         .await?;
+    let mut removed = 0;
     for c in &list {
+        let owner = c.labels.as_ref().and_then(|l| l.get(OWNER_LABEL)).map(String::as_str);
+        if owner == Some(me) || owned_by_another_live_process(owner, me) {
+            continue;
+        }
         if let Some(id) = c.id.as_deref() {
             force_remove(docker, id).await;
+            removed += 1;
         }
     }
-    Ok(list.len())
+    Ok(removed)
 }
 
 /// The sandbox checks of `jira-mcp doctor`: daemon, runtime flags, image, profile.

@@ -469,6 +469,7 @@ pub async fn serve(server: JiraMcp, config: HttpConfig) -> Result<(), ServeError
     }
     tracing::info!(%addr, tokens = config.tokens.len(), "MCP over streamable HTTP at http://{addr}/mcp");
     let ct = CancellationToken::new();
+    let server_for_drain = server.clone();
     let app = router(server, &config, &ct);
     let shutdown = {
         let ct = ct.clone();
@@ -478,9 +479,10 @@ pub async fn serve(server: JiraMcp, config: HttpConfig) -> Result<(), ServeError
             ct.cancel();
         }
     };
+    let drainer = server_for_drain;
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(ServeError::Serve)?;
-    // Give cancelled tool calls a moment to remove their containers.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Cancelled tool calls remove their containers; wait (bounded) until they have.
+    drainer.drain_sandbox().await;
     Ok(())
 }
 

@@ -23,8 +23,10 @@ pub async fn serve(server: JiraMcp) -> Result<(), ServeError> {
     let sweeper = server.clone();
     // Sweeping leftovers needs Docker; never delay the handshake for it.
     tokio::spawn(async move { sweeper.sweep_sandbox().await });
-    let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| ServeError::Init(e.to_string()))?;
-    let reason = running.waiting().await.map_err(|e| ServeError::Service(e.to_string()))?;
-    tracing::info!(?reason, "stdio session ended");
+    let running = server.clone().serve(rmcp::transport::stdio()).await.map_err(|e| ServeError::Init(e.to_string()))?;
+    let reason = running.waiting().await.map_err(|e| ServeError::Service(e.to_string()));
+    // The client is gone: stop its runs and remove their containers before exiting.
+    server.drain_sandbox().await;
+    tracing::info!(reason = ?reason?, "stdio session ended");
     Ok(())
 }

@@ -120,13 +120,18 @@ fn render(o: &Outcome, timeout: Duration) -> String {
     } else if o.exit_code == Some(137) {
         "KILLED by SIGKILL (exit 137) without a memory event".to_owned()
     } else if o.aborted {
-        "ABORTED: the sandbox hit its process limit (too many processes or threads)".to_owned()
+        "exit code 2 with no output: the sandbox probably hit its process limit (too many processes or threads), unless the code itself exited with 2".to_owned()
     } else {
         format!("exit code {}", o.exit_code.map_or("unknown".to_owned(), |c| c.to_string()))
     };
+    let queued = if o.queued >= Duration::from_millis(100) {
+        format!(" | waited {:.1} s for a sandbox slot", o.queued.as_secs_f64())
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{status} | duration {:.2} s | timed_out: {} | oom_killed: {}",
+        "{status} | duration {:.2} s | timed_out: {} | oom_killed: {}{queued}",
         o.duration.as_secs_f64(),
         o.timed_out,
         o.oom_killed
