@@ -30,9 +30,21 @@ pub(crate) enum ToolError {
     Confirm(String),
 }
 
+impl ToolError {
+    /// A short, argument-free name for logs: error texts quote user input.
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Jira(_) => "jira",
+            Self::Sandbox(_) => "sandbox",
+            Self::InvalidInput(_) => "invalid_input",
+            Self::Confirm(_) => "confirm_refused",
+        }
+    }
+}
+
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, McpError> {
-        tracing::info!(error = %self, "tool error");
+        tracing::info!(kind = self.kind(), "tool error");
         Ok(CallToolResult::error(vec![ContentBlock::text(self.to_string())]).into())
     }
 }

@@ -130,6 +130,7 @@ async fn missing_or_wrong_token_gets_401_and_nothing_else() {
         vec![],
         vec![("Authorization", "Bearer wrong-token-0123456789abcdef0123456789")],
         vec![("Authorization", TOKEN)],
+        vec![("Authorization", "Basic dGVzdA==")],
     ] {
         let r = post(&server.url(), &headers, initialize_body()).await;
         assert_eq!(r.status(), 401, "{headers:?}");
@@ -139,9 +140,11 @@ async fn missing_or_wrong_token_gets_401_and_nothing_else() {
     }
     let unauthenticated = StreamableHttpClientTransport::from_uri(server.url());
     assert!(().serve(unauthenticated).await.is_err(), "the rmcp client cannot initialize without the token");
-    // Control: the same request with the token succeeds.
+    // Control: the same request with the token succeeds, whatever the case of the scheme.
     let auth = format!("Bearer {TOKEN}");
     assert_eq!(post(&server.url(), &[("Authorization", &auth)], initialize_body()).await.status(), 200);
+    let upper = format!("BEARER {TOKEN}");
+    assert_eq!(post(&server.url(), &[("Authorization", &upper)], initialize_body()).await.status(), 200);
 }
 
 #[tokio::test]

@@ -162,6 +162,8 @@ async fn get_issue_sections_and_truncation() {
         "Issue DEMO-4040 was not found (404): it does not exist, or this Jira account is not allowed to see it. Check \
          the key, or find the issue with search_issues"
     );
+    let msg = err(&client, "get_issue", json!({ "key": "DEMO-1", "description_max_chars": 5 })).await;
+    assert_eq!(msg, "Invalid input: description_max_chars must be 100-50000, got 5");
     let msg = err(&client, "get_issue", json!({ "key": "../../etc" })).await;
     assert!(msg.starts_with("Invalid input: \"../../etc\" is not an issue key"), "{msg}");
 }

@@ -167,7 +167,14 @@ fn lex(input: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    /// Current nesting of parentheses and NOT, bounded by [`MAX_NESTING`].
+    depth: usize,
 }
+
+/// Longest query accepted, in characters.
+const MAX_LEN: usize = 10_000;
+/// Deepest nesting of parentheses and NOT accepted.
+const MAX_NESTING: usize = 64;
 
 fn describe(t: Option<&Tok>) -> String {
     match t {
@@ -224,6 +231,17 @@ impl Parser {
     }
 
     fn factor(&mut self) -> Result<Expr, String> {
+        // Recursion is bounded so a pathological query cannot overflow the stack.
+        self.depth += 1;
+        let result = self.factor_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn factor_inner(&mut self) -> Result<Expr, String> {
+        if self.depth > MAX_NESTING {
+            return Err("Error in the JQL Query: The query is nested too deeply.".to_owned());
+        }
         if self.keyword("not") {
             self.pos += 1;
             return Ok(Expr::Not(Box::new(self.factor()?)));
@@ -334,6 +352,9 @@ impl Parser {
 
 /// Parses JQL. `Err` holds Jira's message for a 400.
 pub(crate) fn parse(input: &str) -> Result<Query, String> {
+    if input.chars().count() > MAX_LEN {
+        return Err(format!("The JQL query is too long: at most {MAX_LEN} characters."));
+    }
     let toks = lex(input)?;
     let order_at = toks.windows(2).position(|w| {
         matches!(w, [Tok::Word(a), Tok::Word(b)] if a.eq_ignore_ascii_case("order") && b.eq_ignore_ascii_case("by"))
@@ -345,7 +366,7 @@ pub(crate) fn parse(input: &str) -> Result<Query, String> {
     let filter = if filter_toks.is_empty() {
         None
     } else {
-        let mut p = Parser { toks: filter_toks, pos: 0 };
+        let mut p = Parser { toks: filter_toks, pos: 0, depth: 0 };
         let e = p.expr()?;
         if p.peek().is_some() {
             return Err(p.expect_err("either 'OR' or 'AND'"));
@@ -419,6 +440,18 @@ mod tests {
         );
         assert!(parse("summary ~ \"open").unwrap_err().contains("has not been completed"));
         assert!(parse("project = DEMO status = Done").unwrap_err().contains("Expecting either 'OR' or 'AND'"));
+    }
+
+    #[test]
+    fn pathological_queries_are_refused_not_a_stack_overflow() {
+        let deep = format!("{}project = DEMO{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(
+            parse(&deep).unwrap_err().contains("too long") || parse(&deep).unwrap_err().contains("nested too deeply")
+        );
+        let nots = format!("{}project = DEMO", "NOT ".repeat(1000));
+        assert_eq!(parse(&nots).unwrap_err(), "Error in the JQL Query: The query is nested too deeply.");
+        let chain = vec!["project = DEMO"; 400].join(" AND ");
+        assert!(parse(&chain).is_ok(), "long flat chains within the length limit still parse");
     }
 
     #[test]

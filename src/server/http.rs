@@ -200,7 +200,8 @@ async fn require_bearer(State(gate): State<Gate>, request: Request, next: Next) 
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t))
         .map(str::trim);
     match presented {
         Some(token) if token_matches(&gate.tokens, token.as_bytes()) => next.run(request).await,

@@ -148,11 +148,20 @@ impl JiraMcp {
     #[tool(annotations(title = "Get issue", read_only_hint = true, open_world_hint = true))]
     pub(crate) async fn get_issue(&self, Parameters(p): Parameters<GetIssueParams>) -> Result<String, ToolError> {
         let key = key_arg(&p.key)?;
+        if !(100..=50_000).contains(&p.description_max_chars) {
+            return Err(ToolError::InvalidInput(format!(
+                "description_max_chars must be 100-50000, got {}",
+                p.description_max_chars
+            )));
+        }
+        if p.max_comments > 50 {
+            return Err(ToolError::InvalidInput(format!("max_comments must be 0-50, got {}", p.max_comments)));
+        }
         let include = p.include.unwrap_or_else(|| ALL_SECTIONS.to_vec());
         let opts = RenderOptions {
             include,
-            description_max_chars: (p.description_max_chars as usize).clamp(100, 50_000),
-            max_comments: (p.max_comments as usize).min(50),
+            description_max_chars: p.description_max_chars as usize,
+            max_comments: p.max_comments as usize,
         };
         self.render_issue(&key, &opts).await
     }

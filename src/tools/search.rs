@@ -154,6 +154,9 @@ impl JiraMcp {
             }
             (None, None) => return Err(ToolError::InvalidInput("give project (e.g. DEMO) or jql".to_owned())),
         };
+        if !(1..=365).contains(&p.stale_days) {
+            return Err(ToolError::InvalidInput(format!("stale_days must be 1-365, got {}", p.stale_days)));
+        }
         if !(1..=1000).contains(&p.max_issues) {
             return Err(ToolError::InvalidInput(format!("max_issues must be 1-1000, got {}", p.max_issues)));
         }
