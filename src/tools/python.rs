@@ -99,7 +99,8 @@ impl JiraMcp {
                     "updated": f.updated,
                 }));
             }
-            token = page.next_page_token.filter(|_| page.is_last != Some(true));
+            // An empty page that still claims more would loop forever: treat it as the end.
+            token = page.next_page_token.filter(|_| page.is_last != Some(true) && !page.issues.is_empty());
             if token.is_none() || rows.len() >= MAX_DATA_ISSUES {
                 break;
             }

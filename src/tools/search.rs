@@ -167,8 +167,10 @@ impl JiraMcp {
         while issues.len() < p.max_issues as usize {
             let want = (p.max_issues as usize - issues.len()).min(100) as u32;
             let page = self.jira.search(&jql, &fields, want, token.as_deref()).await?;
+            // An empty page that still claims more would loop forever: treat it as the end.
+            let empty = page.issues.is_empty();
             issues.extend(page.issues);
-            token = page.next_page_token.filter(|_| page.is_last != Some(true));
+            token = page.next_page_token.filter(|_| page.is_last != Some(true) && !empty);
             if token.is_none() {
                 complete = true;
                 break;
