@@ -340,23 +340,33 @@ struct SearchBody {
     max_results: Option<u32>,
     #[serde(default)]
     fields: Option<Vec<String>>,
+    // Accepted as the spec allows (the body is `additionalProperties: false`, so these
+    // must be known), but the emulator does not act on them.
     #[serde(default)]
+    #[expect(dead_code, reason = "accepted like Jira, not used by the emulator")]
     expand: Option<String>,
     #[serde(default)]
+    #[expect(dead_code, reason = "accepted like Jira, not used by the emulator")]
     fields_by_keys: Option<bool>,
     #[serde(default)]
+    #[expect(dead_code, reason = "accepted like Jira, not used by the emulator")]
     properties: Option<Vec<String>>,
     #[serde(default)]
+    #[expect(dead_code, reason = "accepted like Jira, not used by the emulator")]
     reconcile_issues: Option<Vec<i64>>,
 }
 
 /// Page tokens are opaque to clients; here: `<offset>:<hash of the JQL>`, base64.
 fn page_token(offset: usize, jql: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{offset}:{}", fnv(jql)))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{offset}:{}", jql_hash(jql)))
 }
 
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+/// The emulator lives in one process, so std's hasher (stable within a process) is enough.
+fn jql_hash(jql: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    jql.hash(&mut h);
+    h.finish()
 }
 
 fn parse_bounded(jql_text: &str) -> Result<jql::Query, Response> {
@@ -381,7 +391,6 @@ async fn search(
             &["Invalid request payload. Refer to the REST API documentation and try again."],
         );
     };
-    let _ = (&body.expand, body.fields_by_keys, &body.properties, &body.reconcile_issues);
     let query = match parse_bounded(&body.jql) {
         Ok(q) => q,
         Err(r) => return r,
@@ -394,7 +403,7 @@ async fn search(
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok());
             match decoded.as_deref().and_then(|d| d.split_once(':')) {
-                Some((off, hash)) if hash == fnv(&body.jql).to_string() => off.parse().unwrap_or(0),
+                Some((off, hash)) if hash == jql_hash(&body.jql).to_string() => off.parse().unwrap_or(0),
                 _ => {
                     return error_collection(
                         StatusCode::BAD_REQUEST,

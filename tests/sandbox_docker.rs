@@ -91,6 +91,14 @@ impl Sandbox {
     }
 }
 
+/// Calls run_python on any connected client and returns its text, asserting success.
+async fn run_ok(client: &common::Client, code: &str) -> String {
+    let request = CallToolRequestParams::new("run_python").with_arguments(common::args(json!({ "code": code })));
+    let (is_error, out) = text(&client.call_tool(request).await.unwrap());
+    assert!(!is_error, "run_python failed: {out}");
+    out
+}
+
 fn assert_clean() {
     assert_eq!(leftovers(), Vec::<String>::new(), "a sandbox container was left behind");
 }
@@ -334,12 +342,7 @@ async fn host_environment_and_jira_token_are_invisible_inside() {
             .env("JIRA_MCP_TEST_MARKER", marker);
     });
     let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
-    let result = client
-        .call_tool(CallToolRequestParams::new("run_python").with_arguments(common::args(json!({ "code": probe }))))
-        .await
-        .unwrap();
-    let (is_error, out) = text(&result);
-    assert!(!is_error, "{out}");
+    let out = run_ok(&client, &probe).await;
     assert!(out.contains("no marker") && out.contains("no token"), "{out}");
     client.cancel().await.unwrap();
     assert_clean();
@@ -353,14 +356,7 @@ async fn run_python_over_stdio_end_to_end() {
         c.arg("demo");
     });
     let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
-    let result = client
-        .call_tool(
-            CallToolRequestParams::new("run_python").with_arguments(common::args(json!({ "code": "print(6 * 7)" }))),
-        )
-        .await
-        .unwrap();
-    let (is_error, out) = text(&result);
-    assert!(!is_error, "{out}");
+    let out = run_ok(&client, "print(6 * 7)").await;
     assert!(out.starts_with("exit code 0 |") && out.contains("--- stdout ---\n42"), "{out}");
     client.cancel().await.unwrap();
     assert_clean();

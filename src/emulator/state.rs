@@ -103,6 +103,11 @@ pub(crate) struct Data {
     pub(crate) next_comment: u64,
 }
 
+/// A seeded status change `from` → `to`.
+fn status_change(id: u64, author: usize, created: DateTime<Utc>, from: &str, to: &str) -> Change {
+    Change { id, author, created, field: "status".to_owned(), from: Some(from.to_owned()), to: Some(to.to_owned()) }
+}
+
 pub(crate) fn jira_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
 }
@@ -198,14 +203,7 @@ impl Data {
             if status != "To Do"
                 && let Some(issue) = d.issues.get_mut(&key)
             {
-                issue.history.push(Change {
-                    id: 30000 + i as u64,
-                    author: i % USERS.len(),
-                    created: updated,
-                    field: "status".to_owned(),
-                    from: Some("To Do".to_owned()),
-                    to: Some(status.to_owned()),
-                });
+                issue.history.push(status_change(30000 + i as u64, i % USERS.len(), updated, "To Do", status));
             }
         }
         d.enrich_demo_1(now);
@@ -250,30 +248,9 @@ impl Data {
                 },
             ];
             issue.history = vec![
-                Change {
-                    id: 39001,
-                    author: 1,
-                    created: now - Duration::days(8),
-                    field: "status".to_owned(),
-                    from: Some("To Do".to_owned()),
-                    to: Some("In Progress".to_owned()),
-                },
-                Change {
-                    id: 39002,
-                    author: 0,
-                    created: now - Duration::days(2),
-                    field: "status".to_owned(),
-                    from: Some("In Progress".to_owned()),
-                    to: Some("In Review".to_owned()),
-                },
-                Change {
-                    id: 39003,
-                    author: 2,
-                    created: now - Duration::days(1),
-                    field: "status".to_owned(),
-                    from: Some("In Review".to_owned()),
-                    to: Some("In Progress".to_owned()),
-                },
+                status_change(39001, 1, now - Duration::days(8), "To Do", "In Progress"),
+                status_change(39002, 0, now - Duration::days(2), "In Progress", "In Review"),
+                status_change(39003, 2, now - Duration::days(1), "In Review", "In Progress"),
             ];
             issue.updated = now - Duration::days(1);
         }
