@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::{
-    config::Config,
+    config::{Config, Env, SandboxConfig},
     jira::{self, Error, Jira},
     sandbox::docker,
 };
@@ -45,29 +45,34 @@ fn explain(e: &Error, base: &str) -> String {
     }
 }
 
-/// Runs every check, writing one line each to `out`.
-pub async fn run(lookup: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -> Verdict {
+/// Runs every check, writing one line each to `out`. Reads the same variables,
+/// the same way, as `serve`; the sandbox is checked with its own settings even
+/// when the Jira ones are broken.
+pub async fn run(env: &Env<'_>, out: &mut dyn Write) -> Verdict {
     let _ = writeln!(out, "jira-mcp {} doctor", env!("CARGO_PKG_VERSION"));
     for var in ["JIRA_URL", "JIRA_USERNAME"] {
-        match lookup(var).filter(|v| !v.trim().is_empty()) {
+        match env.get(var) {
             Some(v) => line(out, true, var, &v),
             None => line(out, false, var, "not set"),
         }
     }
-    let token = lookup("JIRA_API_TOKEN").filter(|v| !v.trim().is_empty());
-    match (&token, lookup("JIRA_API_TOKEN_FILE")) {
+    match (env.get("JIRA_API_TOKEN"), env.get("JIRA_API_TOKEN_FILE")) {
         (Some(t), _) => {
-            line(out, true, "JIRA_API_TOKEN", &format!("set ({} characters, not shown)", t.trim().chars().count()))
+            line(out, true, "JIRA_API_TOKEN", &format!("set ({} characters, not shown)", t.chars().count()))
         }
         (None, Some(path)) => line(out, true, "JIRA_API_TOKEN_FILE", &path),
         (None, None) => line(out, false, "JIRA_API_TOKEN", "not set"),
     }
-    let (jira_ok, sandbox_config) = match Config::from_lookup(lookup) {
+    let (jira_ok, sandbox_config) = match Config::serve(env) {
         Err(e) => {
             line(out, false, "configuration", &e.to_string());
-            let mut fallback = Config::with_jira(crate::demo_jira_config(String::new()));
-            let _ = fallback.apply_common(&|k| lookup(k));
-            (false, fallback.sandbox)
+            match SandboxConfig::from_env(env) {
+                Ok(sandbox) => (false, Some(sandbox)),
+                Err(e) => {
+                    line(out, false, "sandbox: configuration", &e.to_string());
+                    (false, None)
+                }
+            }
         }
         Ok(config) => {
             line(
@@ -101,10 +106,13 @@ pub async fn run(lookup: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -
                     }
                 }
             };
-            (ok, config.sandbox)
+            (ok, Some(config.sandbox))
         }
     };
-    let checks = docker::diagnose(&sandbox_config).await;
+    let checks = match &sandbox_config {
+        Some(config) => docker::diagnose(config).await,
+        None => Vec::new(),
+    };
     let sandbox_ok = !checks.is_empty() && checks.iter().all(|c| c.ok);
     for c in &checks {
         line(out, c.ok, &format!("sandbox: {}", c.name), &c.detail);

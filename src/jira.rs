@@ -11,6 +11,8 @@ pub(crate) mod models;
 
 use serde_json::{Value, json};
 
+use crate::limits::JIRA_SCAN_PAGE;
+
 pub(crate) use client::Client;
 pub(crate) use error::Error;
 use models::{
@@ -55,6 +57,29 @@ impl Jira {
             obj.insert("nextPageToken".to_owned(), Value::String(token.to_owned()));
         }
         self.client.post("/rest/api/3/search/jql", &body, true).await.map_err(Error::for_jql)
+    }
+
+    /// Every issue matching `jql`, page by page, up to `cap`. The flag is true when
+    /// the cap cut the result short (more issues match than were returned).
+    ///
+    /// This is the one paging loop over Jira's search: an empty page that still
+    /// claims more would loop forever, so it counts as the end.
+    pub(crate) async fn search_all(&self, jql: &str, fields: &[&str], cap: usize) -> Result<(Vec<Issue>, bool), Error> {
+        let mut issues: Vec<Issue> = Vec::new();
+        let mut token: Option<String> = None;
+        while issues.len() < cap {
+            let want = u32::try_from(cap - issues.len()).unwrap_or(u32::MAX).min(JIRA_SCAN_PAGE);
+            let page = self.search(jql, fields, want, token.as_deref()).await?;
+            let empty = page.issues.is_empty();
+            issues.extend(page.issues);
+            token = page.next_page_token.filter(|_| page.is_last != Some(true) && !empty);
+            if token.is_none() {
+                return Ok((issues, false));
+            }
+        }
+        // The cap was reached with Jira still offering a next page.
+        issues.truncate(cap);
+        Ok((issues, true))
     }
 
     /// Approximate number of issues matching bounded JQL.
@@ -135,14 +160,9 @@ impl Jira {
         match self.client.get::<IssueTypePage>(&path, &[]).await {
             Ok(page) => Ok(page.issue_types),
             Err(Error::NotFound { .. }) => {
-                let valid = match self.projects().await {
-                    Ok(list) if !list.is_empty() => format!(
-                        "Projects you can use: {}",
-                        list.iter().map(|p| format!("{} ({})", p.key, p.name)).collect::<Vec<_>>().join(", ")
-                    ),
-                    _ => "No projects are visible to this account".to_owned(),
-                };
-                Err(Error::ProjectNotFound { key: project.to_owned(), valid })
+                let visible =
+                    self.projects().await.ok().map(|list| list.into_iter().map(|p| (p.key, p.name)).collect());
+                Err(Error::ProjectNotFound { key: project.to_owned(), visible })
             }
             Err(e) => Err(e),
         }

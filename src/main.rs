@@ -5,7 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use jira_mcp::{Config, JiraMcp, emulator, server, telemetry};
+use jira_mcp::{
+    Config, JiraMcp,
+    config::{self, Env, HttpConfig},
+    emulator, server, telemetry,
+};
 
 /// MCP server for Jira Cloud. With no subcommand it serves MCP over stdio.
 #[derive(Debug, Parser)]
@@ -50,39 +54,44 @@ fn env_lookup(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// The HTTP settings when `--http` was given; a config error ends the process like any other.
-fn http_config(http: Option<&String>) -> Result<Option<server::http::HttpConfig>, String> {
-    let Some(addr) = http else { return Ok(None) };
-    let addr = Some(addr.as_str()).filter(|a| !a.is_empty());
-    server::http::HttpConfig::from_lookup(addr, &env_lookup).map(Some).map_err(|e| e.to_string())
+/// What to run, with its configuration read and validated before anything starts.
+#[derive(Debug)]
+enum Plan {
+    /// MCP against the configured Jira (stdio, or HTTP when set).
+    Serve { config: Config, http: Option<HttpConfig> },
+    /// MCP against the built-in emulator; its URL is filled in once it listens.
+    Demo { config: Config, http: Option<HttpConfig> },
+    /// The checks; they report configuration problems instead of failing on them.
+    Doctor { require_sandbox: bool },
+    /// Only the emulator.
+    Emulator { port: u16, burst: Option<u32> },
+}
+
+/// Reads every variable the mode needs, the same way for every mode.
+fn plan(command: Option<Command>, env: &Env<'_>) -> Result<Plan, config::Error> {
+    let http = |flag: Option<String>| flag.map(|addr| HttpConfig::from_env(Some(&addr), env)).transpose();
+    Ok(match command.unwrap_or(Command::Serve { http: None }) {
+        Command::Serve { http: flag } => Plan::Serve { config: Config::serve(env)?, http: http(flag)? },
+        Command::Demo { http: flag } => Plan::Demo { config: Config::demo(env)?, http: http(flag)? },
+        Command::Doctor { require_sandbox } => Plan::Doctor { require_sandbox },
+        Command::Emulator { port, burst } => Plan::Emulator { port, burst },
+    })
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init();
     // Config errors are the user's to fix: one clear line, exit 2, nothing half-started.
-    let config = match &cli.command {
-        None | Some(Command::Serve { .. }) => match Config::from_lookup(&env_lookup) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                eprintln!("jira-mcp: configuration error: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        _ => None,
-    };
-    let http = match &cli.command {
-        Some(Command::Serve { http } | Command::Demo { http }) => match http_config(http.as_ref()) {
-            Ok(h) => h,
-            Err(e) => {
-                eprintln!("jira-mcp: configuration error: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        _ => None,
+    let plan = match plan(cli.command, &Env::new(&env_lookup)) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("jira-mcp: configuration error: {e}");
+            return ExitCode::from(2);
+        }
     };
     // stdio serves one client: one thread is plenty and keeps memory low. HTTP uses both cores.
-    let runtime = if http.is_some() {
+    let multi_thread = matches!(&plan, Plan::Serve { http: Some(_), .. } | Plan::Demo { http: Some(_), .. });
+    let runtime = if multi_thread {
         tokio::runtime::Builder::new_multi_thread().enable_all().build()
     } else {
         tokio::runtime::Builder::new_current_thread().enable_all().build()
@@ -94,7 +103,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command, config, http)) {
+    match runtime.block_on(run(plan)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("jira-mcp: {e:#}");
@@ -103,7 +112,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(server: JiraMcp, http: Option<server::http::HttpConfig>) -> anyhow::Result<()> {
+async fn serve(server: JiraMcp, http: Option<HttpConfig>) -> anyhow::Result<()> {
     match http {
         Some(http) => server::http::serve(server, http).await?,
         None => server::stdio::serve(server).await?,
@@ -111,32 +120,27 @@ async fn serve(server: JiraMcp, http: Option<server::http::HttpConfig>) -> anyho
     Ok(())
 }
 
-async fn run(
-    command: Option<Command>,
-    config: Option<Config>,
-    http: Option<server::http::HttpConfig>,
-) -> anyhow::Result<ExitCode> {
-    match (command, config) {
-        (None | Some(Command::Serve { .. }), Some(config)) => {
+async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
+    match plan {
+        Plan::Serve { config, http } => {
             serve(JiraMcp::new(&config)?, http).await?;
             Ok(ExitCode::SUCCESS)
         }
-        (Some(Command::Demo { .. }), _) => {
+        Plan::Demo { mut config, http } => {
             let emu = emulator::Emulator::start(emulator::EmulatorConfig::default())
                 .await
                 .context("cannot start the demo Jira")?;
-            let mut config = Config::with_jira(jira_mcp::demo_jira_config(emu.url()));
-            config.apply_common(&env_lookup).context("configuration error")?;
+            config.jira.base_url = emu.url();
             tracing::info!(url = %emu.url(), "demo Jira emulator running; try DEMO-1");
             serve(JiraMcp::new(&config)?, http).await?;
             Ok(ExitCode::SUCCESS)
         }
-        (Some(Command::Doctor { require_sandbox }), _) => {
-            let verdict = jira_mcp::doctor::run(&env_lookup, &mut std::io::stdout().lock()).await;
+        Plan::Doctor { require_sandbox } => {
+            let verdict = jira_mcp::doctor::run(&Env::new(&env_lookup), &mut std::io::stdout().lock()).await;
             let ok = verdict.jira_ok && (verdict.sandbox_ok || !require_sandbox);
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        (Some(Command::Emulator { port, burst }), _) => {
+        Plan::Emulator { port, burst } => {
             let emu = emulator::Emulator::start(emulator::EmulatorConfig { burst_per_second: burst, port })
                 .await
                 .context("cannot start the emulator")?;
@@ -149,6 +153,5 @@ async fn run(
             tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
             Ok(ExitCode::SUCCESS)
         }
-        (None | Some(Command::Serve { .. }), None) => Ok(ExitCode::FAILURE),
     }
 }

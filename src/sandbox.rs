@@ -1,9 +1,14 @@
 //! Running untrusted Python: the `Sandbox` trait, its job and outcome types.
 //!
-//! The one real backend is [`docker::DockerSandbox`] (Docker + gVisor `runsc`).
-//! Implementations must enforce every limit of a [`Job`]; callers rely on it.
+//! The real backend is [`docker::DockerSandbox`] (Docker + gVisor `runsc`);
+//! [`fake::FakeSandbox`] runs nothing and serves the tests of the tool around it.
+//! Implementations must enforce every limit of a [`Job`] and of
+//! [`crate::limits`] (`RUN_*`); callers rely on it. Errors carry facts (what is
+//! missing, the fix command); `crate::error` words them for the model.
 
 pub(crate) mod docker;
+#[cfg(test)]
+pub(crate) mod fake;
 
 use std::time::Duration;
 
@@ -11,7 +16,7 @@ use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 /// Largest stdout or stderr kept from one run; the rest is counted, not kept.
-pub(crate) const OUTPUT_CAP: usize = 64 * 1024;
+pub(crate) const OUTPUT_CAP: usize = crate::limits::RUN_OUTPUT_BYTES;
 
 /// One piece of code to run.
 #[derive(Debug, Clone)]
@@ -38,18 +43,6 @@ impl Capped {
         self.bytes.extend_from_slice(chunk.get(..keep).unwrap_or_default());
         self.dropped += chunk.len() - keep;
     }
-
-    /// The text, with a visible marker when output was cut.
-    pub(crate) fn render(&self) -> String {
-        let mut text = String::from_utf8_lossy(&self.bytes).into_owned();
-        if self.dropped > 0 {
-            text.push_str(&format!(
-                "\n[output truncated: {} more bytes not shown; print less, or summarise in the code]",
-                self.dropped
-            ));
-        }
-        text
-    }
 }
 
 /// What happened to a job.
@@ -73,22 +66,22 @@ pub(crate) struct Outcome {
 /// Why code could not be run at all.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
-    /// Docker, the runtime, the image or the profile is missing. Names the fix.
-    #[error(
-        "run_python is unavailable: {problem}. Fix: {fix}. Meanwhile use search_issues or summarize_project, which need no sandbox"
-    )]
-    Unavailable { problem: String, fix: String },
-    /// Docker failed while running the container.
-    #[error("run_python failed inside Docker: {0}. Retry once; if it persists, run `jira-mcp doctor`")]
+    /// Docker, the runtime, the image or the profile is missing.
+    #[error("the sandbox is unavailable: {problem} (fix: {fix})")]
+    Unavailable {
+        /// What is missing or wrong.
+        problem: String,
+        /// What fixes it: a command to run or a setting to change.
+        fix: String,
+    },
+    /// The container engine failed while running the job.
+    #[error("the sandbox failed while running: {0}")]
     Docker(String),
     /// Too many runs are waiting for a slot.
-    #[error(
-        "run_python is busy: {waiting} run(s) are already waiting for the {slots} sandbox slot(s). Retry in a \
-         minute, or combine the work into fewer runs"
-    )]
+    #[error("the sandbox is busy: {waiting} run(s) waiting for {slots} slot(s)")]
     Busy { waiting: usize, slots: usize },
-    /// The MCP client cancelled the call; the container was killed and removed.
-    #[error("run_python was cancelled; the container was killed and removed")]
+    /// The caller cancelled; the run was killed and its container removed.
+    #[error("the run was cancelled; its container was killed and removed")]
     Cancelled,
 }
 
@@ -119,8 +112,5 @@ mod tests {
         c.push(b"bcd");
         assert_eq!(c.bytes.len(), OUTPUT_CAP);
         assert_eq!(c.dropped, 2);
-        assert!(
-            c.render().ends_with("[output truncated: 2 more bytes not shown; print less, or summarise in the code]")
-        );
     }
 }

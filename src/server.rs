@@ -1,24 +1,23 @@
-//! `JiraMcp`, the MCP server handler: tools (from the toolset routers),
-//! resources, prompts, read-only filtering and the initialize instructions.
-//! It does not know its transport; `server::stdio` and `server::http` serve it.
+//! The MCP adaptation of [`JiraMcp`]: the `ServerHandler` (tool calls through
+//! the toolset routers, read-only refusals), resources, prompts and the
+//! initialize instructions. It does not know its transport; `server::stdio`
+//! and `server::http` serve it. The application state and the tools live in
+//! `crate::tools`, which never imports this module.
 
 pub mod http;
 pub mod stdio;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::LazyLock;
 
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
     handler::server::{
-        router::{prompt::PromptRouter, tool::ToolRouter},
-        tool::ToolCallContext,
-        wrapper::Parameters,
+        router::prompt::PromptRouter, tool::IntoCallToolResult, tool::ToolCallContext, wrapper::Parameters,
     },
     model::{
-        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject,
-        ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, PromptMessage,
-        ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents,
-        ResourceTemplate, Role, ServerCapabilities, ServerConfig, Tool,
+        CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult, ListResourcesResult,
+        PaginatedRequestParams, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+        Resource, ResourceContents, ResourceTemplate, Role, ServerCapabilities, ServerConfig,
     },
     prompt, prompt_handler, prompt_router,
     service::RequestContext,
@@ -28,159 +27,31 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::{
-    config::Config,
-    jira::{self, Jira},
-    sandbox::{Sandbox, docker::DockerSandbox},
-    tools::{delete::ConfirmStore, issues::RenderOptions},
+    error::ToolError,
+    limits::{CONFIRM_TTL_MINUTES, RUN_MEMORY_MIB, RUN_TIMEOUT_SECS},
+    tools::JiraMcp,
 };
 
-const INSTRUCTIONS: &str = "Jira tools for one Jira Cloud site. Start with search_issues (JQL or simple filters) or \
-summarize_project; read one issue whole with get_issue. Paging: a search page ends with either \
-`MORE AVAILABLE: ... cursor=\"...\"` (call again with the same query plus that cursor) or `END OF RESULTS`; \
-never assume a page is complete otherwise. Deleting is two-phase: delete_issue with confirm=false returns a \
-preview and a confirm_token; show the preview, get the user's explicit yes, then call with confirm=true and \
-the token (single use, 5 minutes). run_python runs stdlib Python in an offline sandbox (30 s, 512 MB); pass \
-jql to get the issues as /data/issues.json. Errors are plain sentences that say what to do next.";
+/// What a client learns at `initialize`: where to start, how paging and the delete
+/// protocol work, what run_python offers.
+fn instructions() -> String {
+    format!(
+        "Jira tools for one Jira Cloud site. Start with search_issues (JQL or simple filters) or \
+         summarize_project; read one issue whole with get_issue. Paging: a search page ends with either \
+         `MORE AVAILABLE: ... cursor=\"...\"` (call again with the same query plus that cursor) or `END OF RESULTS`; \
+         never assume a page is complete otherwise. Deleting is two-phase: delete_issue with confirm=false returns a \
+         preview and a confirm_token; show the preview, get the user's explicit yes, then call with confirm=true and \
+         the token (single use, {CONFIRM_TTL_MINUTES} minutes). run_python runs stdlib Python in an offline sandbox \
+         ({} s, {RUN_MEMORY_MIB} MB); pass jql to get the issues as /data/issues.json. Errors are plain sentences \
+         that say what to do next.",
+        RUN_TIMEOUT_SECS.max
+    )
+}
 
 const JQL_REFERENCE: &str = include_str!("../docs/jql-reference.md");
 
-/// The MCP server. Cheap to clone: per-session copies share state through `Arc`s.
-#[derive(Clone)]
-pub struct JiraMcp {
-    pub(crate) jira: Jira,
-    pub(crate) confirm: Arc<ConfirmStore>,
-    pub(crate) sandbox: Option<Arc<dyn Sandbox>>,
-    sandbox_timeout: Duration,
-    /// Tools hidden and refused because of read-only mode.
-    hidden: Arc<Vec<String>>,
-    tool_router: ToolRouter<Self>,
-    prompt_router: PromptRouter<Self>,
-}
-
-impl std::fmt::Debug for JiraMcp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JiraMcp").field("jira", &self.jira).field("hidden", &self.hidden).finish_non_exhaustive()
-    }
-}
-
-/// Why the server could not be built.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BuildError(String);
-
-impl JiraMcp {
-    /// Builds the server with the real Jira client and the Docker sandbox.
-    ///
-    /// # Errors
-    /// When the HTTP client cannot be created (TLS backend failure).
-    pub fn new(config: &Config) -> Result<Self, BuildError> {
-        let client = jira::Client::new(&config.jira).map_err(|e| BuildError(e.to_string()))?;
-        let sandbox: Arc<dyn Sandbox> = Arc::new(DockerSandbox::new(config.sandbox.clone()));
-        Ok(Self::with_parts(config, Jira::new(client), Some(sandbox)))
-    }
-
-    pub(crate) fn with_parts(config: &Config, jira: Jira, sandbox: Option<Arc<dyn Sandbox>>) -> Self {
-        let all = Self::search_router()
-            + Self::issues_router()
-            + Self::comments_router()
-            + Self::delete_router()
-            + Self::python_router();
-        let mut tool_router = ToolRouter::new();
-        for mut route in all {
-            let mut schema = (*route.attr.input_schema).clone();
-            compact_schema(&mut schema);
-            route.attr.input_schema = Arc::new(schema);
-            tool_router.add_route(route);
-        }
-        let mut hidden = Vec::new();
-        if config.read_only {
-            // Keep only tools that promise not to modify Jira (readOnlyHint = true).
-            hidden = tool_router
-                .list_all()
-                .into_iter()
-                .filter(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) != Some(true))
-                .map(|t| t.name.to_string())
-                .collect();
-            for name in &hidden {
-                tool_router.remove_route(name);
-            }
-        }
-        Self {
-            jira,
-            confirm: Arc::new(ConfirmStore::default()),
-            sandbox,
-            sandbox_timeout: config.sandbox.max_timeout,
-            hidden: Arc::new(hidden),
-            tool_router,
-            prompt_router: Self::prompt_router(),
-        }
-    }
-
-    /// The tools this server lists (sorted by name).
-    #[must_use]
-    pub fn tools(&self) -> Vec<Tool> {
-        self.tool_router.list_all()
-    }
-
-    pub(crate) fn sandbox_timeout_cap(&self) -> Duration {
-        self.sandbox_timeout
-    }
-
-    /// Sweeps sandbox containers left by a crash (best effort, logs only).
-    pub async fn sweep_sandbox(&self) {
-        if let Some(s) = &self.sandbox {
-            s.sweep().await;
-        }
-    }
-
-    /// At shutdown: cancels running `run_python` jobs and waits (at most 10 s) until
-    /// their containers are removed.
-    pub async fn drain_sandbox(&self) {
-        if let Some(s) = &self.sandbox {
-            s.drain().await;
-        }
-    }
-}
-
-/// Shrinks a generated input schema without changing what it accepts in
-/// practice: drops `$schema`, `"default": null` and integer `format`s, and
-/// turns `"type": ["T", "null"]` of optional fields into `"T"`. Every byte of
-/// tools/list is sent to the model on every session, and the union types also
-/// trip strict schema linters.
-fn compact_schema(schema: &mut JsonObject) {
-    schema.remove("$schema");
-    for key in ["properties", "$defs"] {
-        if let Some(serde_json::Value::Object(props)) = schema.get_mut(key) {
-            for prop in props.values_mut() {
-                if let serde_json::Value::Object(p) = prop {
-                    compact_property(p);
-                }
-            }
-        }
-    }
-}
-
-fn compact_property(p: &mut JsonObject) {
-    if p.get("default").is_some_and(serde_json::Value::is_null) {
-        p.remove("default");
-    }
-    if p.get("format").and_then(|f| f.as_str()).is_some_and(|f| f.starts_with("uint") || f.starts_with("int")) {
-        p.remove("format");
-    }
-    let single = match p.get("type") {
-        Some(serde_json::Value::Array(types)) => {
-            let rest: Vec<&serde_json::Value> = types.iter().filter(|t| t.as_str() != Some("null")).collect();
-            match rest.as_slice() {
-                [one] => Some((*one).clone()),
-                _ => None,
-            }
-        }
-        _ => None,
-    };
-    if let Some(t) = single {
-        p.insert("type".to_owned(), t);
-    }
-}
+/// The prompts, built once.
+static PROMPTS: LazyLock<PromptRouter<JiraMcp>> = LazyLock::new(JiraMcp::prompt_router);
 
 /// Arguments of the `investigate` prompt.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -249,12 +120,12 @@ fn text_resource(uri: &str, text: String, mime: &str) -> ReadResourceResponse {
 }
 
 #[tool_handler(router = self.tool_router)]
-#[prompt_handler(router = self.prompt_router)]
+#[prompt_handler(router = PROMPTS)]
 impl ServerHandler for JiraMcp {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().build())
             .with_server_info(Implementation::new("jira-mcp", env!("CARGO_PKG_VERSION")))
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(instructions())
     }
 
     async fn call_tool(
@@ -263,12 +134,8 @@ impl ServerHandler for JiraMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let name = request.name.to_string();
-        if self.hidden.contains(&name) {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
-                "Tool {name} is disabled: this server runs read-only (JIRA_MCP_READ_ONLY=true), so tools that change Jira \
-                 are switched off. Tell the user; the operator can unset JIRA_MCP_READ_ONLY if changes are intended"
-            ))])
-            .into());
+        if let Some(refusal) = self.refusal(&name) {
+            return refusal.into_call_tool_result();
         }
         if !self.tool_router.has_route(&name) {
             // A protocol error (-32602) as the spec asks, but one that names the tool and the choices.
@@ -323,7 +190,7 @@ impl ServerHandler for JiraMcp {
         match uri {
             "jira://reference/jql" => Ok(text_resource(uri, JQL_REFERENCE.to_owned(), "text/markdown")),
             "jira://reference/statuses" => {
-                let statuses = self.jira.statuses().await.map_err(|e| McpError::internal_error(e.to_string(), None))?;
+                let statuses = self.jira.statuses().await.map_err(|e| ToolError::from(e).into_resource_error())?;
                 let mut lines: Vec<String> = statuses
                     .iter()
                     .map(|s| format!("{} | {}", s.name, s.status_category.as_ref().map_or("-", |c| c.name.as_str())))
@@ -334,11 +201,7 @@ impl ServerHandler for JiraMcp {
             }
             _ => match uri.strip_prefix("jira://issue/") {
                 Some(raw) => {
-                    let key = crate::jira::jql::issue_key(raw).map_err(|m| McpError::invalid_params(m, None))?;
-                    let text = self
-                        .render_issue(&key, &RenderOptions::default())
-                        .await
-                        .map_err(|e| McpError::resource_not_found(e.to_string(), None))?;
+                    let text = self.issue_resource(raw).await.map_err(ToolError::into_resource_error)?;
                     Ok(text_resource(uri, text, "text/markdown"))
                 }
                 None => Err(McpError::resource_not_found(

@@ -1,195 +1,164 @@
-//! Shared tool plumbing: cursors, compact issue lines, user resolution, text caps.
+//! The application: [`JiraMcp`], the state every tool shares, and its tools.
 //!
 //! One file per toolset lives under `tools/`; each adds a `#[tool_router]`
-//! impl block to [`crate::server::JiraMcp`].
+//! impl block to [`JiraMcp`], and [`JiraMcp::with_parts`] sums their routers
+//! and applies read-only mode. Shared plumbing sits beside them (`args`,
+//! `paging`, `text`). The MCP adaptation (the `ServerHandler`, resources,
+//! prompts, instructions, transports) lives in `crate::server`, which uses
+//! this module and is never used by it.
 
+pub(crate) mod args;
 pub(crate) mod comments;
 pub(crate) mod delete;
 pub(crate) mod issues;
+pub(crate) mod paging;
 pub(crate) mod python;
 pub(crate) mod search;
+pub(crate) mod text;
 
-use base64::Engine;
-use serde::{Deserialize, Serialize};
+use std::{sync::Arc, time::Duration};
 
-use crate::{
-    error::ToolError,
-    jira::{Jira, models::Issue},
+use rmcp::{
+    handler::server::router::tool::ToolRouter,
+    model::{JsonObject, Tool},
 };
 
-/// Opaque paging cursor: Jira's page token bound to a hash of the query it belongs to.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
-struct Cursor {
-    /// FNV-1a of the JQL the token was issued for.
-    q: String,
-    /// Jira's nextPageToken.
-    t: String,
+use crate::{
+    config::Config,
+    confirm::ConfirmStore,
+    error::ToolError,
+    jira::{self, Jira},
+    sandbox::{Sandbox, docker::DockerSandbox},
+};
+
+/// The MCP server's state and tools. Cheap to clone: per-session copies share
+/// state through `Arc`s.
+#[derive(Clone)]
+pub struct JiraMcp {
+    pub(crate) jira: Jira,
+    pub(crate) confirm: Arc<ConfirmStore>,
+    pub(crate) sandbox: Arc<dyn Sandbox>,
+    /// Upper bound of one run_python run (`JIRA_MCP_SANDBOX_TIMEOUT_SECS`).
+    pub(crate) sandbox_timeout: Duration,
+    /// Tools hidden and refused because of read-only mode.
+    hidden: Arc<Vec<String>>,
+    pub(crate) tool_router: ToolRouter<Self>,
 }
 
-/// FNV-1a, 64 bit: stable across builds and platforms (unlike `DefaultHasher`).
-pub(crate) fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// Wraps Jira's token into a cursor bound to `jql`.
-pub(crate) fn encode_cursor(jql: &str, token: &str) -> String {
-    let cursor = Cursor { q: format!("{:x}", fnv1a(jql)), t: token.to_owned() };
-    let json = serde_json::to_vec(&cursor).unwrap_or_default();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
-}
-
-/// Unwraps a cursor, refusing one that was issued for a different query.
-pub(crate) fn decode_cursor(jql: &str, cursor: &str, tool: &str) -> Result<String, ToolError> {
-    let cursor: Cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor.trim())
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| {
-            ToolError::InvalidInput(format!(
-                "cursor is not one that {tool} issued. Pass the cursor value exactly as the previous page \
-                 printed it, or omit cursor to start from the first page"
-            ))
-        })?;
-    if cursor.q != format!("{:x}", fnv1a(jql)) {
-        return Err(ToolError::InvalidInput(
-            "this cursor belongs to a different query. A cursor only continues the exact query (same \
-             jql or filters) that produced it: repeat that query with it, or omit cursor to start this \
-             new query from the first page"
-                .to_owned(),
-        ));
-    }
-    Ok(cursor.t)
-}
-
-/// `2026-11-20T10:30:00.000+0000` -> `2026-11-20`.
-pub(crate) fn day(timestamp: Option<&str>) -> &str {
-    timestamp.and_then(|t| t.get(..10)).unwrap_or("-")
-}
-
-/// Shortens to at most `max` characters, marking the cut with `…`.
-pub(crate) fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or_default().trim_end()),
-        None => text.to_owned(),
+impl std::fmt::Debug for JiraMcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JiraMcp").field("jira", &self.jira).field("hidden", &self.hidden).finish_non_exhaustive()
     }
 }
 
-/// The compact one-line view: `KEY | summary | status | assignee | priority | updated`.
-pub(crate) fn issue_line(issue: &Issue) -> String {
-    let f = &issue.fields;
-    format!(
-        "{} | {} | {} | {} | {} | {}",
-        issue.key,
-        clip(f.summary.as_deref().unwrap_or("(no summary)"), 80),
-        f.status.as_ref().map_or("-", |s| s.name.as_str()),
-        f.assignee.as_ref().map_or("Unassigned", |u| u.label()),
-        f.priority.as_ref().map_or("-", |p| p.name.as_str()),
-        day(f.updated.as_deref()),
-    )
-}
+/// Why the server could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BuildError(String);
 
-/// Who a user argument means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum UserChoice {
-    Me,
-    Nobody,
-    Account { id: String, label: String },
-}
+impl JiraMcp {
+    /// Builds the server with the real Jira client and the Docker sandbox.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be created (TLS backend failure).
+    pub fn new(config: &Config) -> Result<Self, BuildError> {
+        let client = jira::Client::new(&config.jira).map_err(|e| BuildError(e.to_string()))?;
+        let sandbox: Arc<dyn Sandbox> = Arc::new(DockerSandbox::new(config.sandbox.clone()));
+        Ok(Self::with_parts(config, Jira::new(client), sandbox))
+    }
 
-/// Resolves "me", "none"/"unassigned", an email or a name to a Jira account.
-pub(crate) async fn resolve_user(jira: &Jira, raw: &str) -> Result<UserChoice, ToolError> {
-    let value = raw.trim();
-    match value.to_ascii_lowercase().as_str() {
-        "me" | "currentuser()" | "myself" => return Ok(UserChoice::Me),
-        "none" | "unassigned" | "nobody" => return Ok(UserChoice::Nobody),
-        "" => {
-            return Err(ToolError::InvalidInput(
-                "assignee is empty; give \"me\", \"none\", an email or a name".to_owned(),
-            ));
+    pub(crate) fn with_parts(config: &Config, jira: Jira, sandbox: Arc<dyn Sandbox>) -> Self {
+        let all = Self::search_router()
+            + Self::issues_router()
+            + Self::comments_router()
+            + Self::delete_router()
+            + Self::python_router();
+        let mut tool_router = ToolRouter::new();
+        for mut route in all {
+            let mut schema = (*route.attr.input_schema).clone();
+            compact_schema(&mut schema);
+            route.attr.input_schema = Arc::new(schema);
+            tool_router.add_route(route);
         }
-        _ => {}
-    }
-    let users = jira.find_users(value).await?;
-    let exact: Vec<_> = users
-        .iter()
-        .filter(|u| {
-            u.email_address.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(value))
-                || u.display_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(value))
-        })
-        .collect();
-    let pick = match (exact.as_slice(), users.as_slice()) {
-        ([one], _) => *one,
-        ([], [one]) => one,
-        ([], []) => {
-            return Err(ToolError::InvalidInput(format!(
-                "no Jira user matches {value:?}. Give the email address of a user of this site, \"me\", or \"none\" to unassign"
-            )));
-        }
-        _ => {
-            let names: Vec<String> = users
-                .iter()
-                .map(|u| format!("{} <{}>", u.label(), u.email_address.as_deref().unwrap_or("email hidden")))
+        let mut hidden = Vec::new();
+        if config.read_only {
+            // Keep only tools that promise not to modify Jira (readOnlyHint = true).
+            hidden = tool_router
+                .list_all()
+                .into_iter()
+                .filter(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) != Some(true))
+                .map(|t| t.name.to_string())
                 .collect();
-            return Err(ToolError::InvalidInput(format!(
-                "{value:?} matches several users: {}. Repeat with the full email address",
-                names.join(", ")
-            )));
+            for name in &hidden {
+                tool_router.remove_route(name);
+            }
         }
+        Self {
+            jira,
+            confirm: Arc::new(ConfirmStore::default()),
+            sandbox,
+            sandbox_timeout: config.sandbox.max_timeout,
+            hidden: Arc::new(hidden),
+            tool_router,
+        }
+    }
+
+    /// The tools this server lists (sorted by name).
+    #[must_use]
+    pub fn tools(&self) -> Vec<Tool> {
+        self.tool_router.list_all()
+    }
+
+    /// The refusal for a tool that read-only mode switched off, if `name` is one.
+    pub(crate) fn refusal(&self, name: &str) -> Option<ToolError> {
+        self.hidden.iter().any(|h| h == name).then(|| ToolError::ReadOnly { tool: name.to_owned() })
+    }
+
+    /// Sweeps sandbox containers left by a crash (best effort, logs only).
+    pub async fn sweep_sandbox(&self) {
+        self.sandbox.sweep().await;
+    }
+
+    /// At shutdown: cancels running `run_python` jobs and waits (at most 10 s) until
+    /// their containers are removed.
+    pub async fn drain_sandbox(&self) {
+        self.sandbox.drain().await;
+    }
+}
+
+/// Shrinks a generated input schema without changing what it accepts in
+/// practice: drops `$schema` and integer `format`s, and turns
+/// `"type": ["T", "null"]` of optional fields into `"T"`. Every byte of
+/// tools/list is sent to the model on every session, and the union types also
+/// trip strict schema linters.
+fn compact_schema(schema: &mut JsonObject) {
+    schema.remove("$schema");
+    for key in ["properties", "$defs"] {
+        if let Some(serde_json::Value::Object(props)) = schema.get_mut(key) {
+            for prop in props.values_mut() {
+                if let serde_json::Value::Object(p) = prop {
+                    compact_property(p);
+                }
+            }
+        }
+    }
+}
+
+fn compact_property(p: &mut JsonObject) {
+    if p.get("format").and_then(|f| f.as_str()).is_some_and(|f| f.starts_with("uint") || f.starts_with("int")) {
+        p.remove("format");
+    }
+    let single = match p.get("type") {
+        Some(serde_json::Value::Array(types)) => {
+            let rest: Vec<&serde_json::Value> = types.iter().filter(|t| t.as_str() != Some("null")).collect();
+            match rest.as_slice() {
+                [one] => Some((*one).clone()),
+                _ => None,
+            }
+        }
+        _ => None,
     };
-    let id =
-        pick.account_id.clone().ok_or_else(|| ToolError::InvalidInput(format!("user {value:?} has no account id")))?;
-    Ok(UserChoice::Account { id, label: pick.label().to_owned() })
-}
-
-/// The account id of "me", for writes that need an id rather than `currentUser()`.
-pub(crate) async fn account_id(jira: &Jira, choice: UserChoice) -> Result<Option<String>, ToolError> {
-    match choice {
-        UserChoice::Me => Ok(jira.myself().await?.account_id),
-        UserChoice::Nobody => Ok(None),
-        UserChoice::Account { id, .. } => Ok(Some(id)),
-    }
-}
-
-/// Converts a Markdown argument to ADF after checking its size (`field` names it in the error).
-pub(crate) fn markdown_arg(field: &str, text: &str) -> Result<serde_json::Value, ToolError> {
-    crate::jira::adf::check_markdown(text).map_err(|m| ToolError::InvalidInput(format!("{field}: {m}")))?;
-    Ok(crate::jira::adf::from_markdown(text))
-}
-
-/// Parses a key argument, mapping the problem to an `InvalidInput` tool error.
-pub(crate) fn key_arg(raw: &str) -> Result<String, ToolError> {
-    crate::jira::jql::issue_key(raw).map_err(ToolError::InvalidInput)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursor_round_trips_for_the_same_query() {
-        let c = encode_cursor("project = DEMO", "tok-1");
-        assert_eq!(decode_cursor("project = DEMO", &c, "search_issues").unwrap(), "tok-1");
-    }
-
-    #[test]
-    fn cursor_for_another_query_is_refused_with_a_next_step() {
-        let c = encode_cursor("project = DEMO", "tok-1");
-        let err = decode_cursor("project = OPS", &c, "search_issues").unwrap_err().to_string();
-        assert!(err.starts_with("Invalid input: this cursor belongs to a different query."), "{err}");
-        assert!(err.contains("omit cursor"), "{err}");
-    }
-
-    #[test]
-    fn garbage_cursor_is_refused() {
-        let err = decode_cursor("q", "not-a-cursor!", "search_issues").unwrap_err().to_string();
-        assert!(err.contains("cursor is not one that search_issues issued"), "{err}");
-    }
-
-    #[test]
-    fn clip_marks_the_cut() {
-        assert_eq!(clip("abcdef", 3), "abc…");
-        assert_eq!(clip("abc", 3), "abc");
-        assert_eq!(day(Some("2026-11-20T10:30:00.000+0000")), "2026-11-20");
-        assert_eq!(day(None), "-");
+    if let Some(t) = single {
+        p.insert("type".to_owned(), t);
     }
 }

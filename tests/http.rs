@@ -11,8 +11,9 @@ use std::net::SocketAddr;
 use common::{config_for, emulator};
 use jira_mcp::{
     JiraMcp,
+    config::{Env, HttpConfig},
     emulator::Emulator,
-    server::http::{HttpConfig, router},
+    server::http::router,
 };
 use rmcp::{
     ServiceExt,
@@ -49,9 +50,8 @@ async fn start(tweak: impl FnOnce(&mut HttpConfig, &mut jira_mcp::Config)) -> Ru
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let tokens = format!("{TOKEN},{OTHER}");
-    let mut http =
-        HttpConfig::from_lookup(Some(&addr.to_string()), &|k| (k == "JIRA_MCP_HTTP_TOKEN").then(|| tokens.clone()))
-            .unwrap();
+    let lookup = |k: &str| (k == "JIRA_MCP_HTTP_TOKEN").then(|| tokens.clone());
+    let mut http = HttpConfig::from_env(Some(&addr.to_string()), &Env::new(&lookup)).unwrap();
     tweak(&mut http, &mut config);
     let stop = CancellationToken::new();
     let app = router(JiraMcp::new(&config).unwrap(), &http, &stop);
@@ -247,7 +247,7 @@ async fn http_refuses_to_start_without_a_strong_token() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim_end(),
-        "jira-mcp: configuration error: JIRA_MCP_HTTP_TOKEN: a token is 8 characters; each must be at least 32 (use \
+        "jira-mcp: configuration error: JIRA_MCP_HTTP_TOKEN is invalid: a token is 8 characters; each must be at least 32 (use \
          `openssl rand -hex 32`) (see README.md#http-transport)"
     );
 }

@@ -7,7 +7,10 @@ mod common;
 
 use common::{call, config_for, connect, emulator, err, ok, text};
 use jira_mcp::JiraMcp;
-use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams, ResourceContents};
+use rmcp::{
+    ServiceError,
+    model::{ErrorCode, GetPromptRequestParams, ReadResourceRequestParams, ResourceContents},
+};
 use serde_json::json;
 
 async fn setup() -> (jira_mcp::emulator::Emulator, common::Client) {
@@ -375,6 +378,20 @@ async fn resources_and_prompts() {
         .unwrap();
     let first = format!("{:?}", p.messages[0]);
     assert!(first.contains("Investigate Jira issue DEMO-1"), "{first}");
+}
+
+// Regression: the issue resource validated keys and mapped errors on its own, with
+// other texts than get_issue; it now answers with get_issue's own sentences.
+#[tokio::test]
+async fn issue_resource_errors_are_get_issues_errors() {
+    let (_emu, client) = setup().await;
+    for (key, code) in [("DEMO-4040", ErrorCode::RESOURCE_NOT_FOUND), ("not a key", ErrorCode::INVALID_PARAMS)] {
+        let tool = err(&client, "get_issue", json!({ "key": key })).await;
+        let read = client.read_resource(ReadResourceRequestParams::new(format!("jira://issue/{key}"))).await;
+        let Err(ServiceError::McpError(e)) = read else { panic!("jira://issue/{key} should fail: {read:?}") };
+        assert_eq!(e.code, code, "{key}");
+        assert_eq!(e.message, tool, "{key}: the resource says what get_issue says");
+    }
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use rmcp::model::Tool;
 use serde_json::Value;
 
 fn tools() -> Vec<Tool> {
-    let config = jira_mcp::Config::with_jira(jira_mcp::demo_jira_config("http://127.0.0.1:9".to_owned()));
+    let config = jira_mcp::Config::with_jira(jira_mcp::config::JiraConfig::demo("http://127.0.0.1:9".to_owned()));
     JiraMcp::new(&config).unwrap().tools()
 }
 

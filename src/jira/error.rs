@@ -1,95 +1,65 @@
 //! Jira errors, mapped from HTTP status (never from body shape: Jira's 401 is plain text).
 //!
-//! Every `Display` text names the problem and the caller's next move; these
-//! strings reach the model verbatim as tool errors.
+//! Each variant carries facts: the status, the key, Jira's own message, how
+//! long to wait. None names an MCP tool, resource or argument; `crate::error`
+//! turns them into the sentence the model reads. `Display` is a short factual
+//! line for logs and `doctor`.
 
 use std::time::Duration;
 
-/// Where a new Cloud API token is created; quoted in 401 messages.
+/// Where a new Cloud API token is created.
 pub(crate) const TOKEN_URL: &str = "https://id.atlassian.com/manage-profile/security/api-tokens";
 
 /// What went wrong talking to Jira.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
     /// 404 on an issue.
-    #[error(
-        "Issue {key} was not found (404): it does not exist, or this Jira account is not allowed \
-         to see it. Check the key, or find the issue with search_issues"
-    )]
+    #[error("Jira answered 404 for issue {key}")]
     IssueNotFound { key: String },
-    /// 404 on a project.
-    #[error("Project {key} was not found (404) or is not visible to this account. {valid}")]
-    ProjectNotFound { key: String, valid: String },
+    /// 404 on a project, with the projects the account can see (`None`: they could not be listed).
+    #[error("Jira answered 404 for project {key}")]
+    ProjectNotFound { key: String, visible: Option<Vec<(String, String)>> },
     /// Any other 404.
     #[error("Jira answered 404 for {what}: {message}")]
     NotFound { what: String, message: String },
     /// 401: bad or expired credentials.
-    #[error(
-        "Jira rejected the credentials (401): the API token for JIRA_USERNAME is invalid or has \
-         expired. Create a new token at {TOKEN_URL}, set JIRA_API_TOKEN and restart the server; \
-         retrying will not help. `jira-mcp doctor` checks the setup"
-    )]
+    #[error("Jira rejected the credentials (401)")]
     Unauthorized,
     /// 403: authenticated but not allowed.
-    #[error(
-        "Jira denied permission (403): {message}. The account is signed in but lacks the Jira \
-         permission for this action; ask a Jira admin to grant it, or do something else"
-    )]
+    #[error("Jira denied permission (403): {message}")]
     Forbidden { message: String },
     /// 400 on a search: the JQL is wrong.
-    #[error(
-        "Jira rejected the JQL (400): {message}. Fix the query (syntax: resource \
-         jira://reference/jql), or use search_issues' simple filters (project, status, assignee, \
-         text) instead of jql"
-    )]
+    #[error("Jira rejected the JQL (400): {message}")]
     BadJql { message: String },
     /// 400 on anything else.
     #[error("Jira rejected the request (400): {message}")]
     BadRequest { message: String },
     /// 409 conflicting update.
-    #[error("Jira reported a conflicting update (409): {message}. Fetch the issue again and retry")]
+    #[error("Jira reported a conflicting update (409): {message}")]
     Conflict { message: String },
     /// 410: an endpoint Atlassian removed.
-    #[error("Jira says this API was removed (410): {message}. Upgrade jira-mcp")]
+    #[error("Jira says this API was removed (410): {message}")]
     Gone { message: String },
     /// 413: per-issue limits (comments, links, ...).
-    #[error(
-        "Jira refused the request as too large (413): {message}. Shorten the text, or the issue has reached a \
-         per-issue limit (comments, links, attachments)"
-    )]
+    #[error("Jira refused the request as too large (413): {message}")]
     TooLarge { message: String },
     /// 429 after the bounded retries.
-    #[error(
-        "Jira's rate limit was hit (429{reason}) and the bounded retries are used up. Wait {wait} \
-         s before the next call, and reduce load: fewer parallel calls, a smaller page_size, or a \
-         lower JIRA_MCP_RATE_LIMIT",
-        reason = reason.as_deref().map(|r| format!(", {r}")).unwrap_or_default(),
-        wait = retry_after.as_secs().max(1)
-    )]
+    #[error("Jira's rate limit was hit (429); Retry-After {} s", retry_after.as_secs())]
     RateLimited { retry_after: Duration, reason: Option<String> },
     /// 5xx after the bounded retries.
-    #[error(
-        "Jira had a server error ({status}) on {attempts} attempt(s). The problem is on Jira's \
-         side: try again in a minute, and check https://status.atlassian.com if it persists"
-    )]
+    #[error("Jira had a server error ({status}) on {attempts} attempt(s)")]
     Server { status: u16, attempts: u32 },
     /// Any other unexpected status.
     #[error("Jira answered with unexpected status {status}: {message}")]
     Unexpected { status: u16, message: String },
     /// No answer in time.
-    #[error(
-        "Jira did not answer within {secs} s ({attempts} attempt(s)). Try again; if it keeps \
-         happening, ask for less (smaller page_size, fewer sections)"
-    )]
+    #[error("Jira did not answer within {secs} s ({attempts} attempt(s))")]
     Timeout { secs: u64, attempts: u32 },
     /// DNS, TCP or TLS failure.
-    #[error(
-        "Cannot reach Jira at {url} ({detail}). Check JIRA_URL and the network; `jira-mcp doctor` \
-         tells DNS, TLS and connection problems apart"
-    )]
+    #[error("cannot reach Jira at {url} ({detail})")]
     Unreachable { url: String, detail: String },
     /// Jira answered 2xx with a body we cannot read.
-    #[error("Jira's answer could not be read ({detail}); this is a jira-mcp bug, please report it")]
+    #[error("Jira's answer could not be read ({detail})")]
     Decode { detail: String },
 }
 
@@ -172,26 +142,10 @@ mod tests {
     }
 
     #[test]
-    fn not_found_becomes_issue_specific() {
+    fn not_found_becomes_issue_specific_and_bad_request_jql_specific() {
         let e = Error::NotFound { what: "x".into(), message: "y".into() }.for_issue("DEMO-9");
-        assert_eq!(
-            e.to_string(),
-            "Issue DEMO-9 was not found (404): it does not exist, or this Jira account is not \
-             allowed to see it. Check the key, or find the issue with search_issues"
-        );
-    }
-
-    #[test]
-    fn rate_limit_message_says_how_long_to_wait() {
-        let e = Error::RateLimited { retry_after: Duration::from_secs(7), reason: Some("jira-burst-based".into()) };
-        assert!(e.to_string().starts_with("Jira's rate limit was hit (429, jira-burst-based)"));
-        assert!(e.to_string().contains("Wait 7 s"));
-    }
-
-    #[test]
-    fn unauthorized_says_where_to_fix_and_not_to_retry() {
-        let e = Error::Unauthorized;
-        assert!(e.to_string().contains(TOKEN_URL));
-        assert!(e.to_string().contains("retrying will not help"));
+        assert!(matches!(&e, Error::IssueNotFound { key } if key == "DEMO-9"), "{e:?}");
+        let e = Error::BadRequest { message: "m".into() }.for_jql();
+        assert!(matches!(&e, Error::BadJql { message } if message == "m"), "{e:?}");
     }
 }

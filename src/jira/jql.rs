@@ -37,7 +37,7 @@ pub(crate) fn quote(value: &str) -> String {
     out
 }
 
-/// Checks a date or relative offset for `updated >=`. Returns a message on error.
+/// Checks a date or relative offset for `updated >=`. `Err` says what is wrong with the value.
 pub(crate) fn check_since(value: &str) -> Result<(), String> {
     let relative = value
         .strip_prefix('-')
@@ -46,7 +46,7 @@ pub(crate) fn check_since(value: &str) -> Result<(), String> {
     if relative || chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() {
         Ok(())
     } else {
-        Err(format!("updated_since {value:?} is neither a date (2026-11-01) nor a relative offset like -7d, -2w, -12h"))
+        Err(format!("{value:?} is neither a date (2026-11-01) nor a relative offset like -7d, -2w, -12h"))
     }
 }
 
@@ -158,7 +158,7 @@ mod tests {
         assert!(check_since("-12h").is_ok());
         assert_eq!(
             check_since("last week").unwrap_err(),
-            "updated_since \"last week\" is neither a date (2026-11-01) nor a relative offset like -7d, -2w, -12h"
+            "\"last week\" is neither a date (2026-11-01) nor a relative offset like -7d, -2w, -12h"
         );
         assert!(check_since("-d").is_err());
     }

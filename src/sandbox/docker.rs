@@ -29,7 +29,10 @@ use tokio::{io::AsyncWriteExt, sync::Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::{Capped, Error, Job, Outcome, Sandbox};
-use crate::config::SandboxConfig;
+use crate::{
+    config::SandboxConfig,
+    limits::{RUN_CPUS, RUN_MEMORY_MIB, RUN_TMP_MIB},
+};
 
 /// The profile shipped in seccomp/, compiled in so the binary is self-contained.
 pub(crate) const EMBEDDED_PROFILE: &str = include_str!("../../seccomp/run_python.json");
@@ -64,7 +67,7 @@ fn owned_by_another_live_process(owner: Option<&str>, me: &str) -> bool {
 
 const MIB: i64 = 1024 * 1024;
 /// Memory limit; swap is set equal so there is none.
-pub(crate) const MEMORY_BYTES: i64 = 512 * MIB;
+const MEMORY_BYTES: i64 = RUN_MEMORY_MIB as i64 * MIB;
 /// RLIMIT_NPROC, enforced inside gVisor's Sentry (fork -> EAGAIN).
 const NPROC: i64 = 32;
 /// Backstop only: under runsc the pids cgroup counts the Sentry's host threads
@@ -272,11 +275,11 @@ impl DockerSandbox {
                 readonly_rootfs: Some(true),
                 tmpfs: Some(HashMap::from([(
                     "/tmp".to_owned(),
-                    "rw,noexec,nosuid,nodev,size=64m,mode=1777".to_owned(),
+                    format!("rw,noexec,nosuid,nodev,size={RUN_TMP_MIB}m,mode=1777"),
                 )])),
                 memory: Some(MEMORY_BYTES),
                 memory_swap: Some(MEMORY_BYTES),
-                nano_cpus: Some(1_000_000_000),
+                nano_cpus: Some(i64::from(RUN_CPUS) * 1_000_000_000),
                 ulimits: Some(vec![ulimit("nproc", NPROC), ulimit("nofile", 256), ulimit("fsize", FSIZE)]),
                 pids_limit: Some(PIDS_LIMIT),
                 // /dev/shm is a second writable tmpfs; keep it small.

@@ -9,7 +9,6 @@
 use std::{
     collections::HashMap,
     net::SocketAddr,
-    path::Path,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -34,138 +33,7 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
-use super::JiraMcp;
-
-/// Shortest bearer token accepted: 32 characters (e.g. `openssl rand -hex 32` gives 64).
-pub const MIN_TOKEN_LEN: usize = 32;
-
-/// Settings of the HTTP transport.
-#[derive(Clone)]
-pub struct HttpConfig {
-    /// Address to bind; loopback by default.
-    pub addr: SocketAddr,
-    /// Accepted bearer tokens; several allow rotation without downtime.
-    pub tokens: Vec<SecretString>,
-    /// Host header values accepted (DNS-rebinding protection).
-    pub allowed_hosts: Vec<String>,
-    /// Origin header values accepted when present (`http://localhost:*` style).
-    pub allowed_origins: Vec<String>,
-    /// Largest request body; larger ones get 413.
-    pub max_body_bytes: usize,
-    /// Most concurrent MCP sessions; initialize beyond it gets 503.
-    pub max_sessions: usize,
-    /// A session idle this long is closed.
-    pub session_idle: Duration,
-    /// At the cap, the least recently used session silent this long is closed to make
-    /// room (clients that vanish without DELETE would otherwise hold a slot until
-    /// `session_idle`).
-    pub session_evictable_after: Duration,
-}
-
-impl std::fmt::Debug for HttpConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpConfig")
-            .field("addr", &self.addr)
-            .field("tokens", &format!("{} token(s), redacted", self.tokens.len()))
-            .field("allowed_hosts", &self.allowed_hosts)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("max_sessions", &self.max_sessions)
-            .field("session_idle", &self.session_idle)
-            .field("session_evictable_after", &self.session_evictable_after)
-            .finish()
-    }
-}
-
-/// A problem with the HTTP settings, named with its variable.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{var}: {problem} (see README.md#http-transport)")]
-pub struct ConfigError {
-    /// The variable or flag.
-    pub var: &'static str,
-    /// What is wrong and what to do.
-    pub problem: String,
-}
-
-fn split_list(raw: &str) -> Vec<String> {
-    raw.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
-impl HttpConfig {
-    /// Reads `JIRA_MCP_HTTP_*` variables; `addr` comes from `--http` or `JIRA_MCP_HTTP_ADDR`.
-    ///
-    /// # Errors
-    /// A missing or short token, an unreadable token file, or a malformed number.
-    pub fn from_lookup(addr: Option<&str>, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| lookup(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let raw_addr = addr
-            .map(str::to_owned)
-            .or_else(|| get("JIRA_MCP_HTTP_ADDR"))
-            .unwrap_or_else(|| "127.0.0.1:8808".to_owned());
-        let addr: SocketAddr = raw_addr.parse().map_err(|_| ConfigError {
-            var: "JIRA_MCP_HTTP_ADDR",
-            problem: format!("{raw_addr:?} is not an address like 127.0.0.1:8808"),
-        })?;
-        let mut tokens: Vec<String> = get("JIRA_MCP_HTTP_TOKEN").map(|t| split_list(&t)).unwrap_or_default();
-        if let Some(path) = get("JIRA_MCP_HTTP_TOKEN_FILE") {
-            tokens.extend(read_token_file(Path::new(&path))?);
-        }
-        if tokens.is_empty() {
-            return Err(ConfigError {
-                var: "JIRA_MCP_HTTP_TOKEN",
-                problem: "not set: HTTP mode needs a bearer token; generate one with `openssl rand -hex 32` and set \
-                          JIRA_MCP_HTTP_TOKEN (or JIRA_MCP_HTTP_TOKEN_FILE)"
-                    .to_owned(),
-            });
-        }
-        if let Some(short) = tokens.iter().find(|t| t.chars().count() < MIN_TOKEN_LEN) {
-            return Err(ConfigError {
-                var: "JIRA_MCP_HTTP_TOKEN",
-                problem: format!(
-                    "a token is {} characters; each must be at least {MIN_TOKEN_LEN} (use `openssl rand -hex 32`)",
-                    short.chars().count()
-                ),
-            });
-        }
-        let number = |var: &'static str, default: u64| -> Result<u64, ConfigError> {
-            match get(var) {
-                None => Ok(default),
-                Some(raw) => raw
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| ConfigError { var, problem: format!("{raw:?} is not a positive whole number") }),
-            }
-        };
-        let mut allowed_hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
-        if let Some(extra) = get("JIRA_MCP_HTTP_ALLOWED_HOSTS") {
-            allowed_hosts.extend(split_list(&extra));
-        }
-        let allowed_origins = get("JIRA_MCP_HTTP_ALLOWED_ORIGINS").map(|o| split_list(&o)).unwrap_or_else(|| {
-            ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].map(str::to_owned).to_vec()
-        });
-        Ok(Self {
-            addr,
-            tokens: tokens.into_iter().map(SecretString::from).collect(),
-            allowed_hosts,
-            allowed_origins,
-            max_body_bytes: usize::try_from(number("JIRA_MCP_HTTP_MAX_BODY_BYTES", 1024 * 1024)?)
-                .unwrap_or(1024 * 1024),
-            max_sessions: usize::try_from(number("JIRA_MCP_HTTP_MAX_SESSIONS", 64)?).unwrap_or(64),
-            session_idle: Duration::from_secs(number("JIRA_MCP_HTTP_SESSION_IDLE_SECS", 300)?),
-            session_evictable_after: Duration::from_secs(number("JIRA_MCP_HTTP_SESSION_EVICT_SECS", 60)?),
-        })
-    }
-}
-
-fn read_token_file(path: &Path) -> Result<Vec<String>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        var: "JIRA_MCP_HTTP_TOKEN_FILE",
-        problem: format!("cannot read {}: {e}", path.display()),
-    })?;
-    // One token per line; blank lines and # comments are ignored.
-    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect())
-}
+use crate::{config::HttpConfig, tools::JiraMcp};
 
 #[derive(Clone)]
 struct Gate {
@@ -511,48 +379,17 @@ async fn wait_for_signal() {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
-
-    fn load(vars: &[(&str, &str)]) -> Result<HttpConfig, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        HttpConfig::from_lookup(None, &|k| map.get(k).cloned())
-    }
 
     const GOOD: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
-    fn token_is_required_and_must_be_long() {
-        assert!(load(&[]).unwrap_err().problem.starts_with("not set: HTTP mode needs a bearer token"));
-        let err = load(&[("JIRA_MCP_HTTP_TOKEN", "short")]).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "JIRA_MCP_HTTP_TOKEN: a token is 5 characters; each must be at least 32 (use `openssl rand -hex 32`) (see README.md#http-transport)"
-        );
-        let ok = load(&[("JIRA_MCP_HTTP_TOKEN", GOOD)]).unwrap();
-        assert_eq!(ok.addr.to_string(), "127.0.0.1:8808");
-        assert!(!format!("{ok:?}").contains(GOOD), "tokens never in Debug");
-    }
-
-    #[test]
-    fn several_tokens_allow_rotation() {
-        let two = format!("{GOOD},{GOOD}ff");
-        let config = load(&[("JIRA_MCP_HTTP_TOKEN", &two)]).unwrap();
-        assert_eq!(config.tokens.len(), 2);
-        assert!(token_matches(&config.tokens, format!("{GOOD}ff").as_bytes()));
-        assert!(token_matches(&config.tokens, GOOD.as_bytes()));
-        assert!(!token_matches(&config.tokens, b"0123456789abcdef0123456789abcdeX"));
-        assert!(!token_matches(&config.tokens, b""));
-    }
-
-    #[test]
-    fn token_file_holds_one_token_per_line() {
-        let path = std::env::temp_dir().join(format!("jira-mcp-token-{}", std::process::id()));
-        std::fs::write(&path, format!("# rotated 2026-11\n{GOOD}\n\n{GOOD}00\n")).unwrap();
-        let config = load(&[("JIRA_MCP_HTTP_TOKEN_FILE", path.to_str().unwrap())]).unwrap();
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(config.tokens.len(), 2);
+    fn every_rotated_token_matches_and_nothing_else() {
+        let tokens = [SecretString::from(GOOD), SecretString::from(format!("{GOOD}ff"))];
+        assert!(token_matches(&tokens, format!("{GOOD}ff").as_bytes()));
+        assert!(token_matches(&tokens, GOOD.as_bytes()));
+        assert!(!token_matches(&tokens, b"0123456789abcdef0123456789abcdeX"));
+        assert!(!token_matches(&tokens, b""));
     }
 
     #[test]

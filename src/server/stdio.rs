@@ -2,7 +2,7 @@
 
 use rmcp::ServiceExt;
 
-use super::JiraMcp;
+use crate::tools::JiraMcp;
 
 /// Why serving stopped with an error.
 #[derive(Debug, thiserror::Error)]

@@ -4,11 +4,11 @@ use rmcp::{handler::server::wrapper::Parameters, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::{
-    error::ToolError,
-    server::JiraMcp,
-    tools::{key_arg, markdown_arg},
+use super::{
+    JiraMcp,
+    args::{key_arg, markdown_arg},
 };
+use crate::error::ToolError;
 
 /// Arguments of `add_comment`.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -7,11 +7,15 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::{
+    JiraMcp,
+    args::{account_id, key_arg, markdown_arg, resolve_user},
+    text::{clip, day},
+};
 use crate::{
     error::ToolError,
     jira::{Jira, adf, jql, models::Issue},
-    server::JiraMcp,
-    tools::{account_id, clip, day, key_arg, markdown_arg, resolve_user},
+    limits::{COMMENTS, DESCRIPTION_CHARS},
 };
 
 /// Sections `get_issue` can include.
@@ -29,11 +33,11 @@ const ALL_SECTIONS: [Section; 5] =
     [Section::Description, Section::Comments, Section::Subtasks, Section::Links, Section::History];
 
 fn default_max_chars() -> u32 {
-    4000
+    DESCRIPTION_CHARS.default
 }
 
 fn default_comments() -> u32 {
-    5
+    COMMENTS.default
 }
 
 /// Arguments of `get_issue`.
@@ -43,15 +47,20 @@ pub(crate) struct GetIssueParams {
     /// Issue key, e.g. DEMO-12.
     key: String,
     /// Sections to add to the core fields (default: all).
-    #[serde(default)]
     include: Option<Vec<Section>>,
-    /// Cap on description characters (default 4000, max 50000).
+    /// Cap on description characters ([`DESCRIPTION_CHARS`]).
     #[serde(default = "default_max_chars")]
-    #[schemars(range(min = 100, max = 50000))]
+    #[schemars(
+        range(min = DESCRIPTION_CHARS.min, max = DESCRIPTION_CHARS.max),
+        description = format!("Cap on description characters (default {}, max {}).", DESCRIPTION_CHARS.default, DESCRIPTION_CHARS.max)
+    )]
     description_max_chars: u32,
-    /// Newest comments to show (default 5, max 50).
+    /// Newest comments to show ([`COMMENTS`]).
     #[serde(default = "default_comments")]
-    #[schemars(range(min = 0, max = 50))]
+    #[schemars(
+        range(min = COMMENTS.min, max = COMMENTS.max),
+        description = format!("Newest comments to show (default {}, max {}).", COMMENTS.default, COMMENTS.max)
+    )]
     max_comments: u32,
 }
 
@@ -66,19 +75,15 @@ pub(crate) struct CreateIssueParams {
     /// One-line title.
     summary: String,
     /// Description in Markdown.
-    #[serde(default)]
     description: Option<String>,
     /// Priority name, e.g. High.
-    #[serde(default)]
     priority: Option<String>,
     /// Labels (no spaces).
     #[serde(default)]
     labels: Vec<String>,
     /// "me", an email or a display name.
-    #[serde(default)]
     assignee: Option<String>,
     /// Parent issue key; required for subtasks.
-    #[serde(default)]
     parent: Option<String>,
 }
 
@@ -89,13 +94,10 @@ pub(crate) struct UpdateIssueParams {
     /// Issue key, e.g. DEMO-12.
     key: String,
     /// New one-line title.
-    #[serde(default)]
     summary: Option<String>,
     /// New description in Markdown (replaces the old one).
-    #[serde(default)]
     description: Option<String>,
     /// New priority name.
-    #[serde(default)]
     priority: Option<String>,
     /// Labels to add.
     #[serde(default)]
@@ -104,7 +106,6 @@ pub(crate) struct UpdateIssueParams {
     #[serde(default)]
     remove_labels: Vec<String>,
     /// "me", "none" to unassign, an email or a display name.
-    #[serde(default)]
     assignee: Option<String>,
 }
 
@@ -117,7 +118,6 @@ pub(crate) struct TransitionIssueParams {
     /// Target status name, e.g. "Done" (or a transition name).
     status: String,
     /// Comment in Markdown to add with the move.
-    #[serde(default)]
     comment: Option<String>,
 }
 
@@ -148,14 +148,14 @@ impl JiraMcp {
     #[tool(annotations(title = "Get issue", read_only_hint = true, open_world_hint = true))]
     pub(crate) async fn get_issue(&self, Parameters(p): Parameters<GetIssueParams>) -> Result<String, ToolError> {
         let key = key_arg(&p.key)?;
-        if !(100..=50_000).contains(&p.description_max_chars) {
+        if !DESCRIPTION_CHARS.contains(p.description_max_chars) {
             return Err(ToolError::InvalidInput(format!(
-                "description_max_chars must be 100-50000, got {}",
+                "description_max_chars must be {DESCRIPTION_CHARS}, got {}",
                 p.description_max_chars
             )));
         }
-        if p.max_comments > 50 {
-            return Err(ToolError::InvalidInput(format!("max_comments must be 0-50, got {}", p.max_comments)));
+        if !COMMENTS.contains(p.max_comments) {
+            return Err(ToolError::InvalidInput(format!("max_comments must be {COMMENTS}, got {}", p.max_comments)));
         }
         let include = p.include.unwrap_or_else(|| ALL_SECTIONS.to_vec());
         let opts = RenderOptions {
@@ -340,21 +340,31 @@ impl JiraMcp {
 
 /// What `render_issue` shows.
 #[derive(Debug, Clone)]
-pub(crate) struct RenderOptions {
-    pub(crate) include: Vec<Section>,
-    pub(crate) description_max_chars: usize,
-    pub(crate) max_comments: usize,
+struct RenderOptions {
+    include: Vec<Section>,
+    description_max_chars: usize,
+    max_comments: usize,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        Self { include: ALL_SECTIONS.to_vec(), description_max_chars: 4000, max_comments: 5 }
+        Self {
+            include: ALL_SECTIONS.to_vec(),
+            description_max_chars: DESCRIPTION_CHARS.default as usize,
+            max_comments: COMMENTS.default as usize,
+        }
     }
 }
 
 impl JiraMcp {
+    /// The `jira://issue/{key}` resource: `get_issue` with its defaults, with the
+    /// same key check and the same errors.
+    pub(crate) async fn issue_resource(&self, raw_key: &str) -> Result<String, ToolError> {
+        self.render_issue(&key_arg(raw_key)?, &RenderOptions::default()).await
+    }
+
     /// Fetches and renders one issue; shared by `get_issue` and the `jira://issue/{key}` resource.
-    pub(crate) async fn render_issue(&self, key: &str, opts: &RenderOptions) -> Result<String, ToolError> {
+    async fn render_issue(&self, key: &str, opts: &RenderOptions) -> Result<String, ToolError> {
         let has = |s: Section| opts.include.contains(&s);
         let mut fields = vec![
             "summary",

@@ -8,15 +8,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::JiraMcp;
 use crate::{
     error::ToolError,
     jira::LINE_FIELDS,
-    sandbox::{self, Job, Outcome},
-    server::JiraMcp,
+    limits::{RUN_CPUS, RUN_DATA_ISSUES, RUN_MEMORY_MIB, RUN_OUTPUT_BYTES, RUN_TIMEOUT_SECS, RUN_TMP_MIB},
+    sandbox::{Capped, Job, Outcome},
 };
-
-/// Most issues fetched for `jql` before the run.
-const MAX_DATA_ISSUES: usize = 1000;
 
 /// Arguments of `run_python`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -24,50 +22,66 @@ const MAX_DATA_ISSUES: usize = 1000;
 pub(crate) struct RunPythonParams {
     /// Python 3 source; print what you want back.
     code: String,
-    /// Wall-clock limit in seconds, 1-30 (default 30).
-    #[serde(default)]
-    #[schemars(range(min = 1, max = 30))]
+    /// Wall-clock limit in seconds ([`RUN_TIMEOUT_SECS`]).
+    #[schemars(
+        range(min = RUN_TIMEOUT_SECS.min, max = RUN_TIMEOUT_SECS.max),
+        description = format!("Wall-clock limit in seconds, {RUN_TIMEOUT_SECS} (default {}).", RUN_TIMEOUT_SECS.default)
+    )]
     timeout_s: Option<u32>,
-    /// If set, matching issues (max 1000) are at /data/issues.json: a list of {key, summary, status, assignee, priority, updated}.
-    #[serde(default)]
+    /// If set, matching issues (at most [`RUN_DATA_ISSUES`]) are at /data/issues.json.
+    #[schemars(description = format!(
+        "If set, matching issues (max {RUN_DATA_ISSUES}) are at /data/issues.json: a list of {{key, summary, status, \
+         assignee, priority, updated}}."
+    ))]
     jql: Option<String>,
+}
+
+/// The tool description, built from the limits the sandbox enforces.
+fn description() -> String {
+    format!(
+        "Run Python 3 (standard library only) in a throw-away gVisor sandbox: no network, {RUN_MEMORY_MIB} MB,\n\
+         {RUN_CPUS} CPU, {timeout} s max, read-only filesystem except a {RUN_TMP_MIB} MB /tmp, no subprocesses. With `jql`, the\n\
+         matching issues are fetched first and readable at /data/issues.json. Returns exit code,\n\
+         duration, timeout/OOM flags, stdout and stderr (each capped at {output} KB). Use it for\n\
+         calculations over many issues. Not for anything needing network, pip packages or more\n\
+         than {timeout} s; for simple counts use summarize_project.",
+        timeout = RUN_TIMEOUT_SECS.max,
+        output = RUN_OUTPUT_BYTES / 1024,
+    )
 }
 
 #[tool_router(router = python_router, vis = "pub(crate)")]
 impl JiraMcp {
-    /// Run Python 3 (standard library only) in a throw-away gVisor sandbox: no network, 512 MB,
-    /// 1 CPU, 30 s max, read-only filesystem except a 64 MB /tmp, no subprocesses. With `jql`, the
-    /// matching issues are fetched first and readable at /data/issues.json. Returns exit code,
-    /// duration, timeout/OOM flags, stdout and stderr (each capped at 64 KB). Use it for
-    /// calculations over many issues. Not for anything needing network, pip packages or more
-    /// than 30 s; for simple counts use summarize_project.
-    #[tool(annotations(title = "Run Python (sandboxed)", read_only_hint = true, open_world_hint = true))]
+    /// Runs model-written code in the sandbox; see [`description`] for what the model is told.
+    #[tool(
+        description = description(),
+        annotations(title = "Run Python (sandboxed)", read_only_hint = true, open_world_hint = true)
+    )]
     pub(crate) async fn run_python(
         &self,
         Parameters(p): Parameters<RunPythonParams>,
         ct: CancellationToken,
     ) -> Result<String, ToolError> {
-        let cap = self.sandbox_timeout_cap();
+        let cap = self.sandbox_timeout;
         let timeout = match p.timeout_s {
             None => cap,
-            Some(s) if s >= 1 && u64::from(s) <= cap.as_secs() => Duration::from_secs(u64::from(s)),
-            Some(s) => return Err(ToolError::InvalidInput(format!("timeout_s must be 1-{}, got {s}", cap.as_secs()))),
+            Some(s) if s >= RUN_TIMEOUT_SECS.min && u64::from(s) <= cap.as_secs() => Duration::from_secs(u64::from(s)),
+            Some(s) => {
+                return Err(ToolError::InvalidInput(format!(
+                    "timeout_s must be {}-{}, got {s}",
+                    RUN_TIMEOUT_SECS.min,
+                    cap.as_secs()
+                )));
+            }
         };
         if p.code.trim().is_empty() {
             return Err(ToolError::InvalidInput("code is empty".to_owned()));
         }
-        let Some(sandbox) = self.sandbox.clone() else {
-            return Err(sandbox::Error::Unavailable {
-                problem: "the sandbox is disabled in this server".to_owned(),
-                fix: "start jira-mcp with the sandbox enabled (unset JIRA_MCP_SANDBOX=off)".to_owned(),
-            }
-            .into());
-        };
         let (data, note) = match p.jql.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             Some(jql) => {
                 let (bytes, count, capped) = self.issues_json(jql).await?;
                 let more = if capped {
-                    format!(" (capped at {MAX_DATA_ISSUES}; narrow the JQL for all)")
+                    format!(" (capped at {RUN_DATA_ISSUES}; narrow the JQL for all)")
                 } else {
                     String::new()
                 };
@@ -75,21 +89,20 @@ impl JiraMcp {
             }
             None => (None, String::new()),
         };
-        let outcome = sandbox.run(Job { code: p.code, data, timeout }, ct).await?;
+        let outcome = self.sandbox.run(Job { code: p.code, data, timeout }, ct).await?;
         Ok(format!("{note}{}", render(&outcome, timeout)))
     }
 }
 
 impl JiraMcp {
-    /// Fetches up to [`MAX_DATA_ISSUES`] issues as compact JSON.
+    /// Fetches up to [`RUN_DATA_ISSUES`] issues as compact JSON.
     async fn issues_json(&self, jql: &str) -> Result<(Vec<u8>, usize, bool), ToolError> {
-        let mut rows: Vec<Value> = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self.jira.search(jql, LINE_FIELDS, 100, token.as_deref()).await?;
-            for i in &page.issues {
+        let (issues, capped) = self.jira.search_all(jql, LINE_FIELDS, RUN_DATA_ISSUES as usize).await?;
+        let rows: Vec<Value> = issues
+            .iter()
+            .map(|i| {
                 let f = &i.fields;
-                rows.push(json!({
+                json!({
                     "key": i.key,
                     "summary": f.summary,
                     "status": f.status.as_ref().map(|s| &s.name),
@@ -97,19 +110,24 @@ impl JiraMcp {
                     "assignee": f.assignee.as_ref().map(|u| u.label()),
                     "priority": f.priority.as_ref().map(|p| &p.name),
                     "updated": f.updated,
-                }));
-            }
-            // An empty page that still claims more would loop forever: treat it as the end.
-            token = page.next_page_token.filter(|_| page.is_last != Some(true) && !page.issues.is_empty());
-            if token.is_none() || rows.len() >= MAX_DATA_ISSUES {
-                break;
-            }
-        }
-        let capped = token.is_some();
-        rows.truncate(MAX_DATA_ISSUES);
-        let count = rows.len();
-        Ok((serde_json::to_vec(&rows).unwrap_or_default(), count, capped))
+                })
+            })
+            .collect();
+        Ok((serde_json::to_vec(&rows).unwrap_or_default(), rows.len(), capped))
     }
+}
+
+/// Captured output, with a visible marker when some was cut.
+fn output_text(c: &Capped) -> String {
+    let mut text = String::from_utf8_lossy(&c.bytes).into_owned();
+    if c.dropped > 0 {
+        let _ = write!(
+            text,
+            "\n[output truncated: {} more bytes not shown; print less, or summarise in the code]",
+            c.dropped
+        );
+    }
+    text
 }
 
 fn render(o: &Outcome, timeout: Duration) -> String {
@@ -117,7 +135,7 @@ fn render(o: &Outcome, timeout: Duration) -> String {
     let status = if o.timed_out {
         format!("TIMED OUT after {} s: the container was killed", timeout.as_secs())
     } else if o.oom_killed {
-        "KILLED: exceeded 512 MB memory".to_owned()
+        format!("KILLED: exceeded {RUN_MEMORY_MIB} MB memory")
     } else if o.exit_code == Some(137) {
         "KILLED by SIGKILL (exit 137) without a memory event".to_owned()
     } else if o.aborted {
@@ -137,15 +155,25 @@ fn render(o: &Outcome, timeout: Duration) -> String {
         o.timed_out,
         o.oom_killed
     );
-    let _ = writeln!(out, "--- stdout ---\n{}", o.stdout.render().trim_end());
-    let _ = write!(out, "--- stderr ---\n{}", o.stderr.render().trim_end());
+    let _ = writeln!(out, "--- stdout ---\n{}", output_text(&o.stdout).trim_end());
+    let _ = write!(out, "--- stderr ---\n{}", output_text(&o.stderr).trim_end());
     out
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use rmcp::handler::server::wrapper::Parameters;
+    use serde_json::json;
+
     use super::*;
-    use crate::sandbox::Capped;
+    use crate::{
+        config::{Config, JiraConfig},
+        emulator::{Emulator, EmulatorConfig},
+        jira::{Client, Jira},
+        sandbox::{Error, fake::FakeSandbox},
+    };
 
     #[test]
     fn render_reports_timeouts_and_oom_plainly() {
@@ -159,5 +187,93 @@ mod tests {
         let text = render(&o, Duration::from_secs(5));
         assert!(text.starts_with("exit code 0 |"), "{text}");
         assert!(text.contains("--- stdout ---\n2\n--- stderr ---"), "{text}");
+    }
+
+    #[test]
+    fn cut_output_carries_a_visible_marker() {
+        let mut c = Capped::default();
+        c.push(&vec![b'a'; RUN_OUTPUT_BYTES + 2]);
+        assert!(
+            output_text(&c)
+                .ends_with("[output truncated: 2 more bytes not shown; print less, or summarise in the code]")
+        );
+    }
+
+    /// A server on the emulator whose sandbox is `fake`.
+    async fn server(fake: Arc<FakeSandbox>, max_timeout: u64) -> (Emulator, JiraMcp) {
+        let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+        let mut config = Config::with_jira(JiraConfig::demo(emu.url()));
+        config.sandbox.max_timeout = Duration::from_secs(max_timeout);
+        let jira = Jira::new(Client::new(&config.jira).unwrap());
+        (emu, JiraMcp::with_parts(&config, jira, fake))
+    }
+
+    fn params(v: serde_json::Value) -> Parameters<RunPythonParams> {
+        Parameters(serde_json::from_value(v).unwrap())
+    }
+
+    fn exited(stdout: &[u8]) -> Result<Outcome, Error> {
+        let mut out = Capped::default();
+        out.push(stdout);
+        Ok(Outcome { exit_code: Some(0), stdout: out, ..Outcome::default() })
+    }
+
+    #[tokio::test]
+    async fn arguments_are_checked_before_anything_runs() {
+        let fake = Arc::new(FakeSandbox::answering(exited(b"")));
+        let (_emu, server) = server(fake.clone(), 10).await;
+        let call = |v| server.run_python(params(v), CancellationToken::new());
+        let err = call(json!({ "code": "print(1)", "timeout_s": 11 })).await.unwrap_err().to_string();
+        assert_eq!(err, "Invalid input: timeout_s must be 1-10, got 11", "the configured cap is the limit");
+        let err = call(json!({ "code": "  \n" })).await.unwrap_err().to_string();
+        assert_eq!(err, "Invalid input: code is empty");
+        assert!(fake.jobs().is_empty(), "nothing reached the sandbox");
+    }
+
+    #[tokio::test]
+    async fn jql_issues_are_staged_as_json_and_announced() {
+        let fake = Arc::new(FakeSandbox::answering(exited(b"3\n")));
+        let (_emu, server) = server(fake.clone(), 30).await;
+        let text = server
+            .run_python(
+                params(json!({ "code": "print(3)", "jql": "project = OPS", "timeout_s": 5 })),
+                CancellationToken::new(),
+            )
+            .await
+            .unwrap();
+        let jobs = fake.jobs();
+        let [job] = jobs.as_slice() else { panic!("one run: {jobs:?}") };
+        assert_eq!(job.timeout, Duration::from_secs(5));
+        assert_eq!(job.code, "print(3)");
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(job.data.as_deref().unwrap()).unwrap();
+        assert!(!rows.is_empty());
+        assert!(rows.iter().all(|r| r["key"].as_str().unwrap().starts_with("OPS-")), "{rows:?}");
+        for field in ["summary", "status", "status_category", "assignee", "priority", "updated"] {
+            assert!(rows[0].get(field).is_some(), "{field} missing: {}", rows[0]);
+        }
+        assert!(
+            text.starts_with(&format!("data: {} issues at /data/issues.json\nexit code 0 |", rows.len())),
+            "{text}"
+        );
+        assert!(text.contains("--- stdout ---\n3\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn without_jql_no_data_is_staged_and_the_cap_is_the_default_timeout() {
+        let fake = Arc::new(FakeSandbox::answering(exited(b"")));
+        let (_emu, server) = server(fake.clone(), 12).await;
+        server.run_python(params(json!({ "code": "pass" })), CancellationToken::new()).await.unwrap();
+        let jobs = fake.jobs();
+        let [job] = jobs.as_slice() else { panic!("one run: {jobs:?}") };
+        assert!(job.data.is_none());
+        assert_eq!(job.timeout, Duration::from_secs(12));
+    }
+
+    #[tokio::test]
+    async fn sandbox_failures_reach_the_model_with_the_fix() {
+        let fake = Arc::new(FakeSandbox::answering(Err(Error::Busy { waiting: 8, slots: 2 })));
+        let (_emu, server) = server(fake, 30).await;
+        let err = server.run_python(params(json!({ "code": "pass" })), CancellationToken::new()).await.unwrap_err();
+        assert!(err.to_string().starts_with("run_python is busy: 8 run(s) are already waiting"), "{err}");
     }
 }

@@ -8,6 +8,12 @@ use rmcp::{handler::server::wrapper::Parameters, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::{
+    JiraMcp,
+    args::{UserChoice, resolve_user, some_trimmed},
+    paging::{decode_cursor, encode_cursor},
+    text::{clip, day, issue_line},
+};
 use crate::{
     error::ToolError,
     jira::{
@@ -15,14 +21,11 @@ use crate::{
         jql::{self, Assignee, Filters},
         models::Issue,
     },
-    server::JiraMcp,
-    tools::{UserChoice, clip, day, decode_cursor, encode_cursor, issue_line, resolve_user},
+    limits::{PAGE_SIZE, SCAN_ISSUES, STALE_DAYS},
 };
 
-const MAX_PAGE: u32 = 50;
-
 fn default_page_size() -> u32 {
-    20
+    PAGE_SIZE.default
 }
 
 /// Arguments of `search_issues`.
@@ -30,38 +33,34 @@ fn default_page_size() -> u32 {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchIssuesParams {
     /// Full JQL, e.g. `project = DEMO AND status = "In Progress" ORDER BY priority DESC`. Do not combine with the filters below.
-    #[serde(default)]
     jql: Option<String>,
     /// Project key, e.g. DEMO.
-    #[serde(default)]
     project: Option<String>,
     /// Status name, e.g. "In Progress".
-    #[serde(default)]
     status: Option<String>,
     /// "me", "none", an email or a display name.
-    #[serde(default)]
     assignee: Option<String>,
     /// Words to find in summary, description and comments.
-    #[serde(default)]
     text: Option<String>,
     /// Updated on/after a date (2026-11-01) or offset (-7d, -2w).
-    #[serde(default)]
     updated_since: Option<String>,
-    /// Issues per page, 1-50 (default 20).
+    /// Issues per page ([`PAGE_SIZE`]).
     #[serde(default = "default_page_size")]
-    #[schemars(range(min = 1, max = 50))]
+    #[schemars(
+        range(min = PAGE_SIZE.min, max = PAGE_SIZE.max),
+        description = format!("Issues per page, {PAGE_SIZE} (default {}).", PAGE_SIZE.default)
+    )]
     page_size: u32,
     /// Cursor from the previous page's MORE AVAILABLE line; omit for page 1.
-    #[serde(default)]
     cursor: Option<String>,
 }
 
 fn default_max_issues() -> u32 {
-    500
+    SCAN_ISSUES.default
 }
 
 fn default_stale_days() -> u32 {
-    14
+    STALE_DAYS.default
 }
 
 /// Arguments of `summarize_project`.
@@ -69,23 +68,23 @@ fn default_stale_days() -> u32 {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SummarizeProjectParams {
     /// Project key, e.g. DEMO. Give this or jql.
-    #[serde(default)]
     project: Option<String>,
     /// JQL scope instead of a project, e.g. `project = DEMO AND sprint in openSprints()`.
-    #[serde(default)]
     jql: Option<String>,
-    /// Open issues not updated for this many days count as stale (default 14).
+    /// Open issues not updated for this many days count as stale ([`STALE_DAYS`]).
     #[serde(default = "default_stale_days")]
-    #[schemars(range(min = 1, max = 365))]
+    #[schemars(
+        range(min = STALE_DAYS.min, max = STALE_DAYS.max),
+        description = format!("Open issues not updated for this many days count as stale (default {}).", STALE_DAYS.default)
+    )]
     stale_days: u32,
-    /// Most issues to scan, 1-1000 (default 500).
+    /// Most issues to scan ([`SCAN_ISSUES`]).
     #[serde(default = "default_max_issues")]
-    #[schemars(range(min = 1, max = 1000))]
+    #[schemars(
+        range(min = SCAN_ISSUES.min, max = SCAN_ISSUES.max),
+        description = format!("Most issues to scan, {SCAN_ISSUES} (default {}).", SCAN_ISSUES.default)
+    )]
     max_issues: u32,
-}
-
-fn some_trimmed(v: Option<&String>) -> Option<&str> {
-    v.map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
 #[tool_router(router = search_router, vis = "pub(crate)")]
@@ -101,8 +100,8 @@ impl JiraMcp {
         &self,
         Parameters(p): Parameters<SearchIssuesParams>,
     ) -> Result<String, ToolError> {
-        if !(1..=MAX_PAGE).contains(&p.page_size) {
-            return Err(ToolError::InvalidInput(format!("page_size must be 1-{MAX_PAGE}, got {}", p.page_size)));
+        if !PAGE_SIZE.contains(p.page_size) {
+            return Err(ToolError::InvalidInput(format!("page_size must be {PAGE_SIZE}, got {}", p.page_size)));
         }
         let jql = self.search_jql(&p).await?;
         let token = match some_trimmed(p.cursor.as_ref()) {
@@ -154,28 +153,15 @@ impl JiraMcp {
             }
             (None, None) => return Err(ToolError::InvalidInput("give project (e.g. DEMO) or jql".to_owned())),
         };
-        if !(1..=365).contains(&p.stale_days) {
-            return Err(ToolError::InvalidInput(format!("stale_days must be 1-365, got {}", p.stale_days)));
+        if !STALE_DAYS.contains(p.stale_days) {
+            return Err(ToolError::InvalidInput(format!("stale_days must be {STALE_DAYS}, got {}", p.stale_days)));
         }
-        if !(1..=1000).contains(&p.max_issues) {
-            return Err(ToolError::InvalidInput(format!("max_issues must be 1-1000, got {}", p.max_issues)));
+        if !SCAN_ISSUES.contains(p.max_issues) {
+            return Err(ToolError::InvalidInput(format!("max_issues must be {SCAN_ISSUES}, got {}", p.max_issues)));
         }
         let fields = ["summary", "status", "assignee", "priority", "created", "updated"];
-        let mut issues: Vec<Issue> = Vec::new();
-        let mut token: Option<String> = None;
-        let mut complete = false;
-        while issues.len() < p.max_issues as usize {
-            let want = (p.max_issues as usize - issues.len()).min(100) as u32;
-            let page = self.jira.search(&jql, &fields, want, token.as_deref()).await?;
-            // An empty page that still claims more would loop forever: treat it as the end.
-            let empty = page.issues.is_empty();
-            issues.extend(page.issues);
-            token = page.next_page_token.filter(|_| page.is_last != Some(true) && !empty);
-            if token.is_none() {
-                complete = true;
-                break;
-            }
-        }
+        let (issues, capped) = self.jira.search_all(&jql, &fields, p.max_issues as usize).await?;
+        let complete = !capped;
         let total = if complete { None } else { self.jira.approximate_count(&jql).await.ok() };
         Ok(summarize(&jql, &issues, total, complete, p.stale_days, Utc::now()))
     }
@@ -188,7 +174,7 @@ impl JiraMcp {
             some_trimmed(p.project.as_ref()).map(jql::project_key).transpose().map_err(ToolError::InvalidInput)?;
         let since = some_trimmed(p.updated_since.as_ref());
         if let Some(s) = since {
-            jql::check_since(s).map_err(ToolError::InvalidInput)?;
+            jql::check_since(s).map_err(|m| ToolError::InvalidInput(format!("updated_since {m}")))?;
         }
         let resolved = match some_trimmed(p.assignee.as_ref()) {
             Some(a) => Some(resolve_user(&self.jira, a).await?),
@@ -267,8 +253,9 @@ fn summarize(
         let about = total.map(|t| format!(" of about {t}")).unwrap_or_default();
         let _ = writeln!(
             out,
-            "Issues: scanned the first {}{about} (cap reached: counts below cover only those; narrow the JQL or raise max_issues up to 1000)",
-            issues.len()
+            "Issues: scanned the first {}{about} (cap reached: counts below cover only those; narrow the JQL or raise max_issues up to {})",
+            issues.len(),
+            SCAN_ISSUES.max
         );
     }
     counts(

@@ -7,6 +7,7 @@
 
 use jira_mcp::{
     Config, JiraMcp,
+    config::JiraConfig,
     emulator::{Emulator, EmulatorConfig},
 };
 use rmcp::{
@@ -23,7 +24,7 @@ pub async fn emulator() -> Emulator {
 }
 
 pub fn config_for(emu: &Emulator) -> Config {
-    Config::with_jira(jira_mcp::demo_jira_config(emu.url()))
+    Config::with_jira(JiraConfig::demo(emu.url()))
 }
 
 /// Serves `server` on one end of an in-memory pipe and returns a client on the other.

@@ -1,0 +1,284 @@
+//! Jira connection settings: site URL, credentials, rate limit, timeouts.
+
+use std::{net::IpAddr, num::NonZeroU32, time::Duration};
+
+use secrecy::SecretString;
+
+use super::{Env, Error};
+use crate::limits::Bounds;
+
+/// How requests authenticate against Jira.
+///
+/// `Bearer` is the seam for Server/Data Center personal access tokens; the
+/// config refuses it today because this server speaks Cloud REST v3 only.
+#[derive(Clone)]
+pub enum Auth {
+    /// Jira Cloud: account email + API token as HTTP Basic.
+    Basic {
+        /// The Atlassian account email.
+        email: String,
+        /// The API token; never printed.
+        token: SecretString,
+    },
+    /// A bearer token (Server/Data Center PAT, or the built-in emulator).
+    Bearer(SecretString),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Basic { email, .. } => {
+                f.debug_struct("Basic").field("email", email).field("token", &"[REDACTED]").finish()
+            }
+            Self::Bearer(_) => f.write_str("Bearer([REDACTED])"),
+        }
+    }
+}
+
+/// Jira connection settings.
+#[derive(Debug, Clone)]
+pub struct JiraConfig {
+    /// Base URL of the site, without a trailing slash.
+    pub base_url: String,
+    /// Credentials.
+    pub auth: Auth,
+    /// Sustained requests per second allowed towards Jira.
+    pub rate_per_second: NonZeroU32,
+    /// Requests allowed in a burst above the sustained rate.
+    pub burst: NonZeroU32,
+    /// Total timeout of one HTTP request.
+    pub request_timeout: Duration,
+    /// Longest `Retry-After` the client waits for inside one call before giving up.
+    pub max_retry_wait: Duration,
+}
+
+/// Sustained rate towards Jira (`JIRA_MCP_RATE_LIMIT`), requests per second.
+const RATE: Bounds = Bounds { min: 1, max: 1000, default: 10 };
+/// Burst above the sustained rate (`JIRA_MCP_RATE_BURST`).
+const BURST: Bounds = Bounds { min: 1, max: 1000, default: 5 };
+/// Seconds one request to Jira may take (`JIRA_MCP_REQUEST_TIMEOUT_SECS`).
+const REQUEST_TIMEOUT_SECS: Bounds = Bounds { min: 1, max: 300, default: 30 };
+/// Longest total `Retry-After` waited for inside one call.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(20);
+
+/// The demo account's email: the built-in emulator accepts it, and `demo` uses it.
+pub const DEMO_EMAIL: &str = "demo@example.com";
+/// The demo API token. Not a secret: it opens only the local emulator.
+pub const DEMO_TOKEN: &str = "demo-token";
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+impl JiraConfig {
+    /// Reads `JIRA_URL`, `JIRA_USERNAME`, `JIRA_API_TOKEN` (or `_FILE`) and the limits.
+    ///
+    /// # Errors
+    /// The first missing or malformed variable.
+    pub fn from_env(env: &Env<'_>) -> Result<Self, Error> {
+        if env.get("JIRA_PERSONAL_TOKEN").is_some() {
+            return Err(Error::Invalid {
+                var: "JIRA_PERSONAL_TOKEN",
+                problem: "Server/Data Center personal access tokens are not supported yet; this \
+                          server speaks Jira Cloud REST v3. Unset it and set JIRA_USERNAME and \
+                          JIRA_API_TOKEN"
+                    .to_owned(),
+            });
+        }
+        let base_url = parse_jira_url(env.get("JIRA_URL"))?;
+        let email = env.get("JIRA_USERNAME").ok_or(Error::Missing {
+            var: "JIRA_USERNAME",
+            hint: "set it to the email address of your Atlassian account",
+        })?;
+        if !email.contains('@') {
+            return Err(Error::Invalid {
+                var: "JIRA_USERNAME",
+                problem: format!(
+                    "{email:?} is not an email address; Jira Cloud API tokens belong to the \
+                     account email"
+                ),
+            });
+        }
+        let token = read_token(env)?;
+        Ok(Self {
+            base_url,
+            auth: Auth::Basic { email, token },
+            rate_per_second: nonzero(env.number("JIRA_MCP_RATE_LIMIT", RATE)?),
+            burst: nonzero(env.number("JIRA_MCP_RATE_BURST", BURST)?),
+            request_timeout: Duration::from_secs(u64::from(
+                env.number("JIRA_MCP_REQUEST_TIMEOUT_SECS", REQUEST_TIMEOUT_SECS)?,
+            )),
+            max_retry_wait: MAX_RETRY_WAIT,
+        })
+    }
+
+    /// The built-in emulator at `base_url` (`demo` fills it in once the emulator
+    /// listens), with the demo account and a rate limit that never gets in the way.
+    #[must_use]
+    pub fn demo(base_url: String) -> Self {
+        Self {
+            base_url,
+            auth: Auth::Basic { email: DEMO_EMAIL.to_owned(), token: SecretString::from(DEMO_TOKEN) },
+            rate_per_second: nonzero(RATE.max),
+            burst: nonzero(100),
+            request_timeout: Duration::from_secs(u64::from(REQUEST_TIMEOUT_SECS.default)),
+            max_retry_wait: MAX_RETRY_WAIT,
+        }
+    }
+}
+
+fn read_token(env: &Env<'_>) -> Result<SecretString, Error> {
+    if let Some(token) = env.get("JIRA_API_TOKEN") {
+        return Ok(SecretString::from(token));
+    }
+    if let Some(text) = env.file("JIRA_API_TOKEN_FILE")? {
+        let token = text.trim();
+        if token.is_empty() {
+            let path = env.get("JIRA_API_TOKEN_FILE").unwrap_or_default();
+            return Err(Error::Invalid {
+                var: "JIRA_API_TOKEN_FILE",
+                problem: format!("{path} is empty; put the API token in it"),
+            });
+        }
+        return Ok(SecretString::from(token.to_owned()));
+    }
+    Err(Error::Missing {
+        var: "JIRA_API_TOKEN",
+        hint: "create an API token at https://id.atlassian.com/manage-profile/security/api-tokens \
+               and set it (or JIRA_API_TOKEN_FILE)",
+    })
+}
+
+fn parse_jira_url(raw: Option<String>) -> Result<String, Error> {
+    let raw = raw
+        .ok_or(Error::Missing { var: "JIRA_URL", hint: "set it to your site, e.g. https://your-site.atlassian.net" })?;
+    let invalid = |problem: String| Error::Invalid { var: "JIRA_URL", problem };
+    let url = url::Url::parse(&raw)
+        .map_err(|e| invalid(format!("{raw:?} is not a URL ({e}); expected e.g. https://your-site.atlassian.net")))?;
+    let host = url.host_str().unwrap_or_default();
+    let loopback =
+        host == "localhost" || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => {}
+        // Plain HTTP only to this machine (the emulator, tests); never send a token in clear text.
+        "http" if loopback => {}
+        other => {
+            return Err(invalid(format!(
+                "scheme {other:?} is not allowed; use https://your-site.atlassian.net \
+                 (plain http only for localhost)"
+            )));
+        }
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echo it: the value holds a credential.
+        return Err(invalid(
+            "it contains a user name or password; give only the site (https://your-site.atlassian.net) and put the \
+             credentials in JIRA_USERNAME and JIRA_API_TOKEN"
+                .to_owned(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("remove the query string and fragment".to_owned()));
+    }
+    if url.path().contains("/rest/") {
+        return Err(invalid(format!(
+            "{raw:?} includes a REST path; give only the site, e.g. https://your-site.atlassian.net"
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::{
+        super::tests::{GOOD, with_env},
+        *,
+    };
+
+    fn load(vars: &[(&str, &str)]) -> Result<JiraConfig, Error> {
+        with_env(vars, JiraConfig::from_env)
+    }
+
+    #[test]
+    fn valid_cloud_config_uses_defaults() {
+        let config = load(&GOOD).unwrap();
+        assert_eq!(config.base_url, "https://example.atlassian.net");
+        assert_eq!(config.rate_per_second.get(), RATE.default);
+        let Auth::Basic { email, token } = &config.auth else { panic!("basic auth") };
+        assert_eq!(email, "me@example.com");
+        assert_eq!(token.expose_secret(), "tok-123");
+    }
+
+    #[test]
+    fn missing_url_names_the_variable_and_the_readme() {
+        let err = load(&GOOD[1..]).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "JIRA_URL is not set: set it to your site, e.g. https://your-site.atlassian.net \
+             (see README.md#configuration)"
+        );
+    }
+
+    #[test]
+    fn missing_token_says_where_to_create_one() {
+        let err = load(&GOOD[..2]).unwrap_err().to_string();
+        assert!(err.starts_with("JIRA_API_TOKEN is not set: create an API token at https://id.atlassian.com"));
+    }
+
+    #[test]
+    fn token_file_is_read_and_trimmed() {
+        let path = std::env::temp_dir().join(format!("jira-mcp-api-token-{}", std::process::id()));
+        std::fs::write(&path, "  tok-from-file\n").unwrap();
+        let config = load(&[GOOD[0], GOOD[1], ("JIRA_API_TOKEN_FILE", path.to_str().unwrap())]).unwrap();
+        std::fs::write(&path, "\n").unwrap();
+        let empty = load(&[GOOD[0], GOOD[1], ("JIRA_API_TOKEN_FILE", path.to_str().unwrap())]).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        let Auth::Basic { token, .. } = &config.auth else { panic!("basic auth") };
+        assert_eq!(token.expose_secret(), "tok-from-file");
+        assert!(empty.to_string().contains("is empty; put the API token in it"), "{empty}");
+    }
+
+    #[test]
+    fn plain_http_is_refused_for_remote_hosts() {
+        let err = load(&[GOOD[1], GOOD[2], ("JIRA_URL", "http://example.atlassian.net")]).unwrap_err();
+        assert!(err.to_string().contains("scheme \"http\" is not allowed"), "{err}");
+        assert!(load(&[GOOD[1], GOOD[2], ("JIRA_URL", "http://127.0.0.1:9999")]).is_ok());
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_refused_without_echoing_them() {
+        let err =
+            load(&[GOOD[1], GOOD[2], ("JIRA_URL", "https://bot:SECRETPW@x.atlassian.net")]).unwrap_err().to_string();
+        assert!(err.contains("contains a user name or password"), "{err}");
+        assert!(!err.contains("SECRETPW"), "{err}");
+    }
+
+    #[test]
+    fn rest_path_in_url_is_refused() {
+        let err = load(&[GOOD[1], GOOD[2], ("JIRA_URL", "https://x.atlassian.net/rest/api/3")]).unwrap_err();
+        assert!(err.to_string().contains("includes a REST path"), "{err}");
+    }
+
+    #[test]
+    fn username_must_be_an_email() {
+        let err = load(&[GOOD[0], GOOD[2], ("JIRA_USERNAME", "bob")]).unwrap_err();
+        assert!(err.to_string().starts_with("JIRA_USERNAME is invalid: \"bob\" is not an email"));
+    }
+
+    #[test]
+    fn personal_token_is_refused_with_a_next_step() {
+        let mut vars = GOOD.to_vec();
+        vars.push(("JIRA_PERSONAL_TOKEN", "pat"));
+        assert!(load(&vars).unwrap_err().to_string().contains("set JIRA_USERNAME and JIRA_API_TOKEN"));
+    }
+
+    #[test]
+    fn debug_output_never_contains_the_token() {
+        let config = load(&GOOD).unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("tok-123"), "{debug}");
+        assert!(debug.contains("REDACTED"));
+    }
+}

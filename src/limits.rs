@@ -1,0 +1,79 @@
+//! Every limit the server promises to a model or an operator, written once.
+//!
+//! Schemas (`#[schemars(range(..))]`), runtime checks, configuration ranges and
+//! the texts the model reads (tool descriptions, instructions, errors) all use
+//! these constants, so a number can never say one thing and do another.
+//! A leaf module: it imports nothing from the crate.
+
+use std::fmt;
+
+/// An inclusive range of accepted values with the value used when none is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bounds {
+    /// Smallest accepted value.
+    pub(crate) min: u32,
+    /// Largest accepted value.
+    pub(crate) max: u32,
+    /// The value used when the caller gives none.
+    pub(crate) default: u32,
+}
+
+impl Bounds {
+    /// Whether `value` is accepted.
+    pub(crate) const fn contains(self, value: u32) -> bool {
+        self.min <= value && value <= self.max
+    }
+}
+
+/// `min-max`, the form every message uses ("page_size must be 1-50").
+impl fmt::Display for Bounds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.min, self.max)
+    }
+}
+
+/// Issues per `search_issues` page.
+pub(crate) const PAGE_SIZE: Bounds = Bounds { min: 1, max: 50, default: 20 };
+/// Issues `summarize_project` scans.
+pub(crate) const SCAN_ISSUES: Bounds = Bounds { min: 1, max: 1000, default: 500 };
+/// Days without an update after which an open issue counts as stale.
+pub(crate) const STALE_DAYS: Bounds = Bounds { min: 1, max: 365, default: 14 };
+/// Characters of description `get_issue` shows.
+pub(crate) const DESCRIPTION_CHARS: Bounds = Bounds { min: 100, max: 50_000, default: 4000 };
+/// Newest comments `get_issue` shows.
+pub(crate) const COMMENTS: Bounds = Bounds { min: 0, max: 50, default: 5 };
+/// Largest page asked of Jira when a tool scans many issues (Jira's own maximum with fields).
+pub(crate) const JIRA_SCAN_PAGE: u32 = 100;
+
+/// Wall-clock seconds of one `run_python` run; the default is the configured cap.
+pub(crate) const RUN_TIMEOUT_SECS: Bounds = Bounds { min: 1, max: 30, default: 30 };
+/// Memory of one run, in MiB, without swap.
+pub(crate) const RUN_MEMORY_MIB: u32 = 512;
+/// CPUs of one run.
+pub(crate) const RUN_CPUS: u32 = 1;
+/// The writable, noexec `/tmp` of one run, in MiB.
+pub(crate) const RUN_TMP_MIB: u32 = 64;
+/// Bytes of stdout (and, separately, stderr) kept from one run; the rest is counted.
+pub(crate) const RUN_OUTPUT_BYTES: usize = 64 * 1024;
+/// Issues written to `/data/issues.json` for one run.
+pub(crate) const RUN_DATA_ISSUES: u32 = 1000;
+/// Runs at once (`JIRA_MCP_SANDBOX_CONCURRENCY`).
+pub(crate) const RUN_CONCURRENCY: Bounds = Bounds { min: 1, max: 16, default: 2 };
+
+/// Minutes a delete preview's confirm token stays valid.
+pub(crate) const CONFIRM_TTL_MINUTES: u64 = 5;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_print_as_a_range_and_hold_their_default() {
+        assert_eq!(PAGE_SIZE.to_string(), "1-50");
+        for b in [PAGE_SIZE, SCAN_ISSUES, STALE_DAYS, DESCRIPTION_CHARS, COMMENTS, RUN_TIMEOUT_SECS, RUN_CONCURRENCY] {
+            assert!(b.contains(b.default), "{b}: default {} outside", b.default);
+            assert!(!b.contains(b.max + 1));
+        }
+        assert!(!DESCRIPTION_CHARS.contains(99));
+    }
+}
