@@ -1,4 +1,5 @@
-//! Docker + gVisor backend (bollard). The only module that talks to Docker.
+//! Docker + gVisor backend (bollard): the run path. This module and its children
+//! (`connect`, `janitor`, `diagnose`) are the only code that talks to Docker.
 //!
 //! Every run: a fresh container under `runsc` with no network, a read-only
 //! root, uid 65534, no capabilities, no-new-privileges, the custom seccomp
@@ -21,49 +22,26 @@ use bollard::{
     models::{ContainerCreateBody, HostConfig, Mount, MountType, ResourcesUlimits},
     query_parameters::{
         AttachContainerOptionsBuilder, CreateContainerOptionsBuilder, KillContainerOptionsBuilder,
-        ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, WaitContainerOptionsBuilder,
+        WaitContainerOptionsBuilder,
     },
 };
 use futures_util::{StreamExt, future::BoxFuture};
 use tokio::{io::AsyncWriteExt, sync::Semaphore};
 use tokio_util::sync::CancellationToken;
 
+mod connect;
+mod diagnose;
+mod janitor;
+
+use connect::{SETUP_FIX, connect_checked, load_profile, unavailable};
+pub(crate) use diagnose::diagnose;
+use janitor::{LABEL, OWNER_LABEL, force_remove, janitor, my_identity};
+
 use super::{Capped, Error, Job, Outcome, Sandbox};
 use crate::{
     config::SandboxConfig,
     limits::{RUN_CPUS, RUN_MEMORY_MIB, RUN_TMP_MIB},
 };
-
-/// The profile shipped in seccomp/, compiled in so the binary is self-contained.
-pub(crate) const EMBEDDED_PROFILE: &str = include_str!("../../seccomp/run_python.json");
-
-/// Label on every sandbox container; the janitor removes what carries it.
-pub(crate) const LABEL: &str = "io.github.jira-mcp.sandbox";
-/// Label naming the server process that owns a container (`pid:start time`), so a
-/// janitor never removes the running containers of another live jira-mcp.
-pub(crate) const OWNER_LABEL: &str = "io.github.jira-mcp.owner";
-
-/// `pid:start-time` of a process, from /proc; `None` when it does not exist.
-/// The start time makes a recycled pid look like the different process it is.
-fn process_identity(pid: u32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 22 (starttime); fields after the ")" of the command name start at field 3.
-    let start = stat.rsplit_once(')')?.1.split_whitespace().nth(19)?;
-    Some(format!("{pid}:{start}"))
-}
-
-/// This process's owner label value.
-fn my_identity() -> String {
-    process_identity(std::process::id()).unwrap_or_else(|| format!("{}:?", std::process::id()))
-}
-
-/// Whether the owner named by a label value is a live process other than us.
-fn owned_by_another_live_process(owner: Option<&str>, me: &str) -> bool {
-    let Some(owner) = owner else { return false };
-    owner != me
-        && owner.split_once(':').and_then(|(pid, _)| pid.parse::<u32>().ok()).and_then(process_identity).as_deref()
-            == Some(owner)
-}
 
 const MIB: i64 = 1024 * 1024;
 /// Memory limit; swap is set equal so there is none.
@@ -75,81 +53,6 @@ const NPROC: i64 = 32;
 const PIDS_LIMIT: i64 = 512;
 /// Largest file the code may write (the tmpfs caps the total anyway).
 const FSIZE: i64 = 64 * MIB;
-const SETUP_FIX: &str = "run `sudo scripts/setup-host` (installs Docker and gVisor runsc, registers the runtime, builds the image), then retry";
-
-/// The fix for a problem, by who can fix it.
-fn unavailable(problem: impl Into<String>, fix: impl Into<String>) -> Error {
-    Error::Unavailable { problem: problem.into(), fix: fix.into() }
-}
-
-/// Loads and sanity-checks the seccomp profile (the configured file, or the embedded one).
-pub(crate) fn load_profile(path: Option<&Path>) -> Result<String, Error> {
-    let text = match path {
-        Some(p) => std::fs::read_to_string(p).map_err(|e| {
-            unavailable(
-                format!("the seccomp profile {} cannot be read ({e})", p.display()),
-                "fix JIRA_MCP_SECCOMP_PROFILE or unset it to use the built-in profile",
-            )
-        })?,
-        None => EMBEDDED_PROFILE.to_owned(),
-    };
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| unavailable(format!("the seccomp profile is not valid JSON ({e})"), "fix the profile file"))?;
-    if json.get("defaultAction").and_then(|v| v.as_str()) != Some("SCMP_ACT_ERRNO") {
-        return Err(unavailable(
-            "the seccomp profile must deny by default (defaultAction SCMP_ACT_ERRNO)",
-            "use the profile from seccomp/run_python.json",
-        ));
-    }
-    // Compact it: Docker wants the JSON text itself inside security_opt.
-    Ok(json.to_string())
-}
-
-/// One line of `doctor` output.
-#[derive(Debug, Clone)]
-pub(crate) struct Check {
-    /// What was checked.
-    pub(crate) name: String,
-    /// Whether it passed.
-    pub(crate) ok: bool,
-    /// What was found, or what to do.
-    pub(crate) detail: String,
-}
-
-/// Connects, negotiates the API version, and refuses a missing or
-/// misconfigured runtime (fail closed).
-async fn connect_checked(runtime: &str) -> Result<Docker, Error> {
-    let docker = Docker::connect_with_local_defaults()
-        .map_err(|e| unavailable(format!("cannot open the Docker socket ({e})"), SETUP_FIX))?;
-    // bollard speaks API 1.53 by default; Debian's dockerd 20.10 tops out at 1.41.
-    let docker = docker
-        .negotiate_version()
-        .await
-        .map_err(|e| unavailable(format!("the Docker daemon is not reachable ({e})"), SETUP_FIX))?;
-    let info = docker.info().await.map_err(|e| unavailable(format!("`docker info` failed ({e})"), SETUP_FIX))?;
-    let runtimes = info.runtimes.unwrap_or_default();
-    let Some(rt) = runtimes.get(runtime) else {
-        let mut have: Vec<&String> = runtimes.keys().collect();
-        have.sort();
-        return Err(unavailable(
-            format!("the Docker runtime {runtime:?} is not registered (registered: {have:?})"),
-            SETUP_FIX,
-        ));
-    };
-    // Without --oci-seccomp runsc ignores the container's seccomp profile; fail closed.
-    if runtime == "runsc" {
-        let args = rt.runtime_args.clone().unwrap_or_default();
-        for required in ["--network=none", "--oci-seccomp"] {
-            if !args.iter().any(|a| a == required) {
-                return Err(unavailable(
-                    format!("the runsc runtime lacks {required} in its runtimeArgs (has {args:?})"),
-                    SETUP_FIX,
-                ));
-            }
-        }
-    }
-    Ok(docker)
-}
 
 /// The Docker + gVisor sandbox.
 #[derive(Debug)]
@@ -557,74 +460,4 @@ async fn run_container(docker: &Docker, id: &str, job: &Job, cancel: &Cancellati
         }
     }
     Ok(outcome)
-}
-
-async fn force_remove(docker: &Docker, id: &str) {
-    let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
-    match docker.remove_container(id, Some(options)).await {
-        Ok(()) | Err(DockerError::DockerResponseServerError { status_code: 404 | 409, .. }) => {}
-        Err(e) => tracing::warn!("cannot remove sandbox container {id}: {e}"),
-    }
-}
-
-/// Removes sandbox containers left by a crashed server: labelled, and not owned
-/// by this process or by another live jira-mcp process (whose runs are in flight).
-async fn janitor(docker: &Docker, me: &str) -> Result<usize, DockerError> {
-    let filters = HashMap::from([("label", vec![LABEL])]);
-    let list = docker
-        .list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build()))
-        .await?;
-    let mut removed = 0;
-    for c in &list {
-        let owner = c.labels.as_ref().and_then(|l| l.get(OWNER_LABEL)).map(String::as_str);
-        if owner == Some(me) || owned_by_another_live_process(owner, me) {
-            continue;
-        }
-        if let Some(id) = c.id.as_deref() {
-            force_remove(docker, id).await;
-            removed += 1;
-        }
-    }
-    Ok(removed)
-}
-
-/// The sandbox checks of `jira-mcp doctor`: daemon, runtime flags, image, profile.
-pub(crate) async fn diagnose(config: &SandboxConfig) -> Vec<Check> {
-    let mut checks = Vec::new();
-    let mut push = |name: &str, result: Result<String, String>| {
-        let ok = result.is_ok();
-        checks.push(Check { name: name.to_owned(), ok, detail: result.unwrap_or_else(|e| e) });
-    };
-    match load_profile(config.seccomp_profile.as_deref()) {
-        Ok(_) => push(
-            "seccomp profile",
-            Ok(config
-                .seccomp_profile
-                .as_ref()
-                .map_or("built-in seccomp/run_python.json".to_owned(), |p| p.display().to_string())),
-        ),
-        Err(e) => push("seccomp profile", Err(e.to_string())),
-    }
-    let docker = match connect_checked(&config.runtime).await {
-        Ok(d) => {
-            push(
-                "docker + runtime",
-                Ok(format!(
-                    "daemon reachable; runtime {} registered with --network=none --oci-seccomp",
-                    config.runtime
-                )),
-            );
-            d
-        }
-        Err(e) => {
-            push("docker + runtime", Err(e.to_string()));
-            return checks;
-        }
-    };
-    let source = config.image_source.as_deref().unwrap_or("scripts/setup-host (debootstrap)");
-    match docker.inspect_image(&config.image).await {
-        Ok(_) => push("sandbox image", Ok(format!("{} present (built by {source})", config.image))),
-        Err(e) => push("sandbox image", Err(format!("{} missing ({e}); {SETUP_FIX}", config.image))),
-    }
-    checks
 }
