@@ -6,11 +6,20 @@
 //! removed search API, and 429 with `Retry-After` + `X-RateLimit-*` when the
 //! configured burst is exceeded. It is a test double, not a Jira: it never
 //! binds anything but 127.0.0.1.
+//!
+//! Layout: this file holds the public API, the router and its middleware
+//! (request counting, auth, scripted faults and the burst limit). `app` has the
+//! shared state and the caller lookup, `respond` Jira's error shapes, `issues`,
+//! `search` and `meta` the handlers, `state` the seed data and the in-memory
+//! store, and `jql` the JQL parser and evaluator. Child modules never import
+//! this file; it imports them. Handlers and data do not belong here.
 
-// Handlers answer errors as ready-made responses, the natural shape for a test double.
-#![allow(clippy::result_large_err)]
-
+mod app;
+mod issues;
 mod jql;
+mod meta;
+mod respond;
+mod search;
 mod state;
 
 use std::{
@@ -21,25 +30,27 @@ use std::{
 };
 
 use axum::{
-    Json, Router,
-    extract::{Path, Query, Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    Router,
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use base64::Engine;
 use chrono::Utc;
-use serde::Deserialize;
-use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use state::{Data, ISSUE_TYPES, PRIORITIES, PROJECTS, STATUSES, USERS, WORKFLOW};
+pub use app::Fault;
+pub use state::{DEMO_EMAIL, DEMO_TOKEN};
 
-/// Credentials the emulator accepts (and `jira-mcp demo` uses).
-pub const DEMO_EMAIL: &str = "demo@example.com";
-/// The demo API token. Not a secret: it only opens the local emulator.
-pub const DEMO_TOKEN: &str = "demo-token";
+use app::{AppState, Shared, caller};
+use issues::{
+    add_comment, create_issue, delete_issue, do_transition, edit_issue, get_issue, list_comments, list_transitions,
+};
+use meta::{create_meta, myself, priorities, project, project_search, statuses, user_search};
+use respond::error_collection;
+use search::{approximate_count, search};
+use state::Data;
 
 /// Emulator settings.
 #[derive(Debug, Clone, Default)]
@@ -50,55 +61,12 @@ pub struct EmulatorConfig {
     pub port: u16,
 }
 
-/// A scripted failure: the next `times` requests whose path contains
-/// `path_contains` get `status` instead of the real answer.
-#[derive(Debug, Clone)]
-pub struct Fault {
-    /// Substring of the request path to match.
-    pub path_contains: String,
-    /// HTTP status to answer.
-    pub status: u16,
-    /// How many matching requests fail.
-    pub times: u32,
-    /// `Retry-After` seconds to send with it.
-    pub retry_after: Option<u32>,
-}
-
-struct Shared {
-    data: Data,
-    faults: Vec<Fault>,
-    /// Arrival times in the last second, for the burst limit.
-    window: VecDeque<Instant>,
-    /// Every arrival, for measuring the peak rate in load tests.
-    arrivals: Vec<Instant>,
-    burst: Option<u32>,
-}
-
-#[derive(Clone)]
-struct AppState {
-    shared: Arc<Mutex<Shared>>,
-    base: Arc<str>,
-}
-
-impl AppState {
-    fn lock(&self) -> MutexGuard<'_, Shared> {
-        // A poisoned lock only means another handler panicked; the data is still usable.
-        self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
 /// A running emulator. Dropping it stops the server.
 #[derive(Debug)]
 pub struct Emulator {
     addr: SocketAddr,
     state: Arc<Mutex<Shared>>,
     stop: CancellationToken,
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared").field("issues", &self.data.issues.len()).finish_non_exhaustive()
-    }
 }
 
 impl Emulator {
@@ -212,33 +180,6 @@ async fn count(State(state): State<AppState>, request: Request, next: Next) -> R
     next.run(request).await
 }
 
-fn error_collection(status: StatusCode, messages: &[&str]) -> Response {
-    (status, Json(json!({ "errorMessages": messages, "errors": {} }))).into_response()
-}
-
-fn field_errors(errors: Value) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "errorMessages": [], "errors": errors }))).into_response()
-}
-
-fn issue_not_found() -> Response {
-    error_collection(StatusCode::NOT_FOUND, &["Issue does not exist or you do not have permission to see it."])
-}
-
-/// Which demo user the credentials belong to.
-fn caller(headers: &HeaderMap) -> Option<usize> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    if let Some(b64) = value.strip_prefix("Basic ") {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
-        let text = String::from_utf8(decoded).ok()?;
-        let (email, token) = text.split_once(':')?;
-        if token != DEMO_TOKEN {
-            return None;
-        }
-        return USERS.iter().position(|u| u.email.eq_ignore_ascii_case(email));
-    }
-    (value.strip_prefix("Bearer ")? == DEMO_TOKEN).then_some(0)
-}
-
 async fn auth(request: Request, next: Next) -> Response {
     if caller(request.headers()).is_none() {
         // Jira Cloud's 401 is plain text, not an ErrorCollection.
@@ -323,475 +264,4 @@ async fn removed_search() -> Response {
             "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046",
         ],
     )
-}
-
-async fn myself(headers: HeaderMap) -> Response {
-    Json(state::user_json(caller(&headers).unwrap_or(0))).into_response()
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SearchBody {
-    #[serde(default)]
-    jql: String,
-    #[serde(default)]
-    next_page_token: Option<String>,
-    #[serde(default)]
-    max_results: Option<u32>,
-    #[serde(default)]
-    fields: Option<Vec<String>>,
-    // Accepted as the spec allows (the body is `additionalProperties: false`, so these
-    // must be known), but the emulator does not act on them.
-    #[serde(default)]
-    #[expect(dead_code, reason = "accepted like Jira, not used by the emulator")]
-    expand: Option<String>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "accepted like Jira, not used by the emulator")]
-    fields_by_keys: Option<bool>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "accepted like Jira, not used by the emulator")]
-    properties: Option<Vec<String>>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "accepted like Jira, not used by the emulator")]
-    reconcile_issues: Option<Vec<i64>>,
-}
-
-/// Page tokens are opaque to clients; here: `<offset>:<hash of the JQL>`, base64.
-fn page_token(offset: usize, jql: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{offset}:{}", jql_hash(jql)))
-}
-
-/// The emulator lives in one process, so std's hasher (stable within a process) is enough.
-fn jql_hash(jql: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    jql.hash(&mut h);
-    h.finish()
-}
-
-fn parse_bounded(jql_text: &str) -> Result<jql::Query, Response> {
-    let query = jql::parse(jql_text).map_err(|m| error_collection(StatusCode::BAD_REQUEST, &[m.as_str()]))?;
-    if query.filter.is_none() {
-        return Err(error_collection(
-            StatusCode::BAD_REQUEST,
-            &["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."],
-        ));
-    }
-    Ok(query)
-}
-
-async fn search(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Json<SearchBody>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    let Ok(Json(body)) = body else {
-        return error_collection(
-            StatusCode::BAD_REQUEST,
-            &["Invalid request payload. Refer to the REST API documentation and try again."],
-        );
-    };
-    let query = match parse_bounded(&body.jql) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let offset = match &body.next_page_token {
-        None => 0,
-        Some(token) => {
-            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(token)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok());
-            match decoded.as_deref().and_then(|d| d.split_once(':')) {
-                Some((off, hash)) if hash == jql_hash(&body.jql).to_string() => off.parse().unwrap_or(0),
-                _ => {
-                    return error_collection(
-                        StatusCode::BAD_REQUEST,
-                        &["The provided next page token is invalid or expired."],
-                    );
-                }
-            }
-        }
-    };
-    let max = body.max_results.unwrap_or(50).clamp(1, 100) as usize;
-    let s = state.lock();
-    let me = caller(&headers).unwrap_or(0);
-    let hits = match s.data.search(&query, me, Utc::now()) {
-        Ok(h) => h,
-        Err(m) => return error_collection(StatusCode::BAD_REQUEST, &[m.as_str()]),
-    };
-    // Like Jira: without `fields`, only ids come back.
-    let fields = body.fields.unwrap_or_else(|| vec!["id".to_owned()]);
-    let page: Vec<Value> =
-        hits.iter().skip(offset).take(max).map(|i| s.data.issue_json(i, &state.base, Some(&fields), false)).collect();
-    let is_last = offset + max >= hits.len();
-    let mut out = json!({ "issues": page, "isLast": is_last });
-    if !is_last && let Some(obj) = out.as_object_mut() {
-        obj.insert("nextPageToken".to_owned(), json!(page_token(offset + max, &body.jql)));
-    }
-    Json(out).into_response()
-}
-
-#[derive(Deserialize)]
-struct CountBody {
-    #[serde(default)]
-    jql: String,
-}
-
-async fn approximate_count(State(state): State<AppState>, headers: HeaderMap, Json(body): Json<CountBody>) -> Response {
-    let query = match parse_bounded(&body.jql) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let s = state.lock();
-    match s.data.search(&query, caller(&headers).unwrap_or(0), Utc::now()) {
-        Ok(hits) => Json(json!({ "count": hits.len() })).into_response(),
-        Err(m) => error_collection(StatusCode::BAD_REQUEST, &[m.as_str()]),
-    }
-}
-
-#[derive(Deserialize)]
-struct IssueQuery {
-    #[serde(default)]
-    fields: Option<String>,
-    #[serde(default)]
-    expand: Option<String>,
-}
-
-async fn get_issue(State(state): State<AppState>, Path(key): Path<String>, Query(q): Query<IssueQuery>) -> Response {
-    let s = state.lock();
-    let Some(issue) = s.data.find(&key) else { return issue_not_found() };
-    let fields: Option<Vec<String>> = q.fields.map(|f| f.split(',').map(|x| x.trim().to_owned()).collect());
-    let changelog = q.expand.is_some_and(|e| e.split(',').any(|x| x.trim() == "changelog"));
-    Json(s.data.issue_json(issue, &state.base, fields.as_deref(), changelog)).into_response()
-}
-
-fn lookup_user(v: &Value) -> Result<Option<usize>, Response> {
-    if v.is_null() {
-        return Ok(None);
-    }
-    let id = v.get("accountId").and_then(Value::as_str).unwrap_or_default();
-    USERS
-        .iter()
-        .position(|u| u.account_id == id)
-        .map(Some)
-        .ok_or_else(|| field_errors(json!({ "assignee": format!("User '{id}' cannot be assigned issues.") })))
-}
-
-fn lookup_priority(v: &Value) -> Result<&'static str, Response> {
-    let name = v.get("name").and_then(Value::as_str);
-    let id = v.get("id").and_then(Value::as_str);
-    PRIORITIES
-        .iter()
-        .find(|p| name.is_some_and(|n| p.1.eq_ignore_ascii_case(n)) || id == Some(p.0))
-        .map(|p| p.1)
-        .ok_or_else(|| field_errors(json!({ "priority": "Specify the Priority (name) in the string format" })))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
-}
-
-async fn create_issue(State(state): State<AppState>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
-    let f = body.get("fields").cloned().unwrap_or_default();
-    let project_key =
-        f.pointer("/project/key").or_else(|| f.pointer("/project/id")).and_then(Value::as_str).unwrap_or_default();
-    let Some(project) =
-        PROJECTS.iter().find(|p| p.1.eq_ignore_ascii_case(project_key) || p.0 == project_key).map(|p| p.1)
-    else {
-        return field_errors(json!({ "project": "valid project is required" }));
-    };
-    let type_name = f.pointer("/issuetype/name").and_then(Value::as_str);
-    let type_id = f.pointer("/issuetype/id").and_then(Value::as_str);
-    let Some(&(_, issue_type, subtask)) =
-        ISSUE_TYPES.iter().find(|t| type_name.is_some_and(|n| t.1.eq_ignore_ascii_case(n)) || type_id == Some(t.0))
-    else {
-        return field_errors(json!({ "issuetype": "The issue type selected is invalid." }));
-    };
-    let summary = f.get("summary").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
-    if summary.is_empty() {
-        return field_errors(json!({ "summary": "You must specify a summary of the issue." }));
-    }
-    let priority = match f.get("priority") {
-        Some(p) => match lookup_priority(p) {
-            Ok(p) => p,
-            Err(r) => return r,
-        },
-        None => "Medium",
-    };
-    let assignee = match f.get("assignee").map(lookup_user).transpose() {
-        Ok(a) => a.flatten(),
-        Err(r) => return r,
-    };
-    let mut s = state.lock();
-    let parent = f.pointer("/parent/key").and_then(Value::as_str).and_then(|k| s.data.find_key(k));
-    if subtask && parent.is_none() {
-        return field_errors(json!({ "parent": "Given parent issue does not belong to appropriate hierarchy." }));
-    }
-    let now = Utc::now();
-    let key = s.data.insert(state::Issue {
-        id: 0,
-        key: String::new(),
-        project,
-        summary,
-        description: f.get("description").filter(|d| !d.is_null()).cloned(),
-        issue_type,
-        status: "To Do",
-        priority,
-        assignee,
-        reporter: caller(&headers).unwrap_or(0),
-        labels: f.get("labels").map(strings).unwrap_or_default(),
-        created: now,
-        updated: now,
-        parent,
-        comments: Vec::new(),
-        history: Vec::new(),
-        links: Vec::new(),
-    });
-    let id = s.data.issues.get(&key).map(|i| i.id).unwrap_or_default();
-    (
-        StatusCode::CREATED,
-        Json(json!({ "id": id.to_string(), "key": key, "self": format!("{}/rest/api/3/issue/{id}", state.base) })),
-    )
-        .into_response()
-}
-
-async fn edit_issue(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-    Json(body): Json<Value>,
-) -> Response {
-    let who = caller(&headers).unwrap_or(0);
-    let f = body.get("fields").cloned().unwrap_or_default();
-    let priority = match f.get("priority").map(lookup_priority).transpose() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let assignee = match f.get("assignee").map(lookup_user).transpose() {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let mut s = state.lock();
-    let Some(real) = s.data.find_key(&key) else { return issue_not_found() };
-    let Some(issue) = s.data.issues.get_mut(&real) else { return issue_not_found() };
-    let now = Utc::now();
-    let mut changes = Vec::new();
-    if let Some(summary) = f.get("summary").and_then(Value::as_str) {
-        if summary.trim().is_empty() {
-            return field_errors(json!({ "summary": "You must specify a summary of the issue." }));
-        }
-        changes.push(("summary", Some(issue.summary.clone()), Some(summary.to_owned())));
-        issue.summary = summary.to_owned();
-    }
-    if let Some(d) = f.get("description") {
-        issue.description = (!d.is_null()).then(|| d.clone());
-        changes.push(("description", None, None));
-    }
-    if let Some(p) = priority {
-        changes.push(("priority", Some(issue.priority.to_owned()), Some(p.to_owned())));
-        issue.priority = p;
-    }
-    if let Some(a) = assignee {
-        changes.push((
-            "assignee",
-            issue.assignee.and_then(|i| USERS.get(i)).map(|u| u.name.to_owned()),
-            a.and_then(|i| USERS.get(i)).map(|u| u.name.to_owned()),
-        ));
-        issue.assignee = a;
-    }
-    if let Some(labels) = f.get("labels") {
-        issue.labels = strings(labels);
-    }
-    for op in body.pointer("/update/labels").and_then(Value::as_array).into_iter().flatten() {
-        if let Some(add) = op.get("add").and_then(Value::as_str)
-            && !issue.labels.iter().any(|l| l == add)
-        {
-            issue.labels.push(add.to_owned());
-        }
-        if let Some(remove) = op.get("remove").and_then(Value::as_str) {
-            issue.labels.retain(|l| l != remove);
-        }
-    }
-    issue.updated = now;
-    for (n, (field, from, to)) in changes.into_iter().enumerate() {
-        issue.history.push(state::Change {
-            id: now.timestamp_millis() as u64 + n as u64,
-            author: who,
-            created: now,
-            field: field.to_owned(),
-            from,
-            to,
-        });
-    }
-    StatusCode::NO_CONTENT.into_response()
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeleteQuery {
-    #[serde(default)]
-    delete_subtasks: Option<String>,
-}
-
-async fn delete_issue(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    Query(q): Query<DeleteQuery>,
-) -> Response {
-    let mut s = state.lock();
-    let Some(real) = s.data.find_key(&key) else { return issue_not_found() };
-    let subtasks: Vec<String> = s.data.subtasks(&real).iter().map(|i| i.key.clone()).collect();
-    if !subtasks.is_empty() && q.delete_subtasks.as_deref() != Some("true") {
-        return error_collection(
-            StatusCode::BAD_REQUEST,
-            &["The issue has subtasks. Set deleteSubtasks to true to delete the issue and its subtasks."],
-        );
-    }
-    for k in subtasks.iter().chain(std::iter::once(&real)) {
-        s.data.issues.remove(k);
-    }
-    StatusCode::NO_CONTENT.into_response()
-}
-
-async fn list_transitions(State(state): State<AppState>, Path(key): Path<String>) -> Response {
-    let s = state.lock();
-    let Some(issue) = s.data.find(&key) else { return issue_not_found() };
-    let list: Vec<Value> = WORKFLOW
-        .iter()
-        .filter(|t| t.2 == issue.status)
-        .map(|t| json!({ "id": t.0, "name": t.1, "to": state::status_json(t.3), "hasScreen": false, "isAvailable": true, "isConditional": false, "isGlobal": false, "isInitial": false }))
-        .collect();
-    Json(json!({ "transitions": list })).into_response()
-}
-
-async fn do_transition(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-    Json(body): Json<Value>,
-) -> Response {
-    let who = caller(&headers).unwrap_or(0);
-    let id = body.pointer("/transition/id").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let mut s = state.lock();
-    let Some(real) = s.data.find_key(&key) else { return issue_not_found() };
-    let next_comment = s.data.next_comment;
-    let Some(issue) = s.data.issues.get_mut(&real) else { return issue_not_found() };
-    let Some(&(_, _, from, to)) = WORKFLOW.iter().find(|t| t.0 == id && t.2 == issue.status) else {
-        let message = format!("Transition id '{id}' is not valid for this issue.");
-        return error_collection(StatusCode::BAD_REQUEST, &[message.as_str()]);
-    };
-    let now = Utc::now();
-    issue.status = to;
-    issue.updated = now;
-    issue.history.push(state::Change {
-        id: now.timestamp_millis() as u64,
-        author: who,
-        created: now,
-        field: "status".to_owned(),
-        from: Some(from.to_owned()),
-        to: Some(to.to_owned()),
-    });
-    let mut used_comment = false;
-    for op in body.pointer("/update/comment").and_then(Value::as_array).into_iter().flatten() {
-        if let Some(adf) = op.pointer("/add/body") {
-            issue.comments.push(state::Comment { id: next_comment, author: who, body: adf.clone(), created: now });
-            used_comment = true;
-        }
-    }
-    if used_comment {
-        s.data.next_comment += 1;
-    }
-    StatusCode::NO_CONTENT.into_response()
-}
-
-async fn list_comments(State(state): State<AppState>, Path(key): Path<String>) -> Response {
-    let s = state.lock();
-    let Some(issue) = s.data.find(&key) else { return issue_not_found() };
-    let comments: Vec<Value> = issue.comments.iter().map(|c| state::comment_json(c, &issue.key, &state.base)).collect();
-    Json(json!({ "comments": comments, "startAt": 0, "maxResults": 100, "total": comments.len() })).into_response()
-}
-
-async fn add_comment(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-    Json(body): Json<Value>,
-) -> Response {
-    let who = caller(&headers).unwrap_or(0);
-    let Some(adf) = body.get("body").filter(|b| b.get("type").and_then(Value::as_str) == Some("doc")).cloned() else {
-        return field_errors(json!({ "comment": "Comment body can not be empty!" }));
-    };
-    let mut s = state.lock();
-    let Some(real) = s.data.find_key(&key) else { return issue_not_found() };
-    let id = s.data.next_comment;
-    s.data.next_comment += 1;
-    let Some(issue) = s.data.issues.get_mut(&real) else { return issue_not_found() };
-    let comment = state::Comment { id, author: who, body: adf, created: Utc::now() };
-    issue.updated = comment.created;
-    let json = state::comment_json(&comment, &real, &state.base);
-    issue.comments.push(comment);
-    (StatusCode::CREATED, Json(json)).into_response()
-}
-
-async fn create_meta(Path(project): Path<String>) -> Response {
-    if !PROJECTS.iter().any(|p| p.1.eq_ignore_ascii_case(&project) || p.0 == project) {
-        let message = format!("No project could be found with key '{project}'.");
-        return error_collection(StatusCode::NOT_FOUND, &[message.as_str()]);
-    }
-    let types: Vec<Value> = ISSUE_TYPES.iter().map(|t| json!({ "id": t.0, "name": t.1, "subtask": t.2 })).collect();
-    Json(json!({ "issueTypes": types, "maxResults": 50, "startAt": 0, "total": types.len() })).into_response()
-}
-
-fn project_json(p: &(&str, &str, &str)) -> Value {
-    json!({ "id": p.0, "key": p.1, "name": p.2, "projectTypeKey": "software", "simplified": false })
-}
-
-async fn project_search() -> Response {
-    let values: Vec<Value> = PROJECTS.iter().map(project_json).collect();
-    Json(json!({ "values": values, "startAt": 0, "maxResults": 50, "total": values.len(), "isLast": true }))
-        .into_response()
-}
-
-async fn project(Path(key): Path<String>) -> Response {
-    match PROJECTS.iter().find(|p| p.1.eq_ignore_ascii_case(&key) || p.0 == key) {
-        Some(p) => Json(project_json(p)).into_response(),
-        None => {
-            let message = format!("No project could be found with key '{key}'.");
-            error_collection(StatusCode::NOT_FOUND, &[message.as_str()])
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct UserQuery {
-    #[serde(default)]
-    query: String,
-}
-
-async fn user_search(Query(q): Query<UserQuery>) -> Response {
-    let needle = q.query.to_lowercase();
-    let users: Vec<Value> = USERS
-        .iter()
-        .enumerate()
-        .filter(|(_, u)| {
-            !needle.is_empty()
-                && (u.email.to_lowercase().starts_with(&needle)
-                    || u.name.to_lowercase().split(' ').any(|w| w.starts_with(&needle))
-                    || u.name.to_lowercase().starts_with(&needle))
-        })
-        .map(|(i, _)| state::user_json(i))
-        .collect();
-    Json(users).into_response()
-}
-
-async fn statuses() -> Response {
-    Json(STATUSES.iter().map(|s| state::status_json(s.1)).collect::<Vec<_>>()).into_response()
-}
-
-async fn priorities() -> Response {
-    let values: Vec<Value> =
-        PRIORITIES.iter().map(|p| json!({ "id": p.0, "name": p.1, "isDefault": p.1 == "Medium" })).collect();
-    Json(json!({ "values": values, "startAt": 0, "maxResults": 100, "total": values.len(), "isLast": true }))
-        .into_response()
 }

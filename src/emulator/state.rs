@@ -1,12 +1,20 @@
-//! The emulator's data model, seed data and JSON rendering in Jira's shapes.
+//! The emulator's data model, seed data (with the demo credentials) and JSON
+//! rendering in Jira's shapes.
+//!
+//! It stores and renders issues; it must not evaluate JQL (that is `jql`'s job)
+//! or know about HTTP.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use super::jql::{self, Expr, Op, Query};
 use crate::jira::adf;
+
+/// Credentials the emulator accepts (and `jira-mcp demo` uses).
+pub const DEMO_EMAIL: &str = "demo@example.com";
+/// The demo API token. Not a secret: it only opens the local emulator.
+pub const DEMO_TOKEN: &str = "demo-token";
 
 pub(crate) struct UserRec {
     pub(crate) account_id: &'static str,
@@ -391,29 +399,6 @@ impl Data {
         }
         json
     }
-
-    /// Runs a parsed query: filter, then order (default: key descending, like Jira).
-    pub(crate) fn search(&self, query: &Query, me: usize, now: DateTime<Utc>) -> Result<Vec<&Issue>, String> {
-        if let Some(filter) = &query.filter {
-            check_values(filter)?;
-        }
-        let mut hits: Vec<&Issue> =
-            self.issues.values().filter(|i| query.filter.as_ref().is_none_or(|f| eval(f, i, me, now))).collect();
-        let order = if query.order.is_empty() { vec![("key".to_owned(), true)] } else { query.order.clone() };
-        hits.sort_by(|a, b| {
-            let mut ord = std::cmp::Ordering::Equal;
-            for (field, desc) in &order {
-                let o = sort_key(a, field).cmp(&sort_key(b, field));
-                let o = if *desc { o.reverse() } else { o };
-                if o != std::cmp::Ordering::Equal {
-                    ord = o;
-                    break;
-                }
-            }
-            ord
-        });
-        Ok(hits)
-    }
 }
 
 pub(crate) fn comment_json(c: &Comment, key: &str, base: &str) -> Value {
@@ -422,177 +407,4 @@ pub(crate) fn comment_json(c: &Comment, key: &str, base: &str) -> Value {
         "author": user_json(c.author), "body": c.body,
         "created": jira_time(c.created), "updated": jira_time(c.created)
     })
-}
-
-fn sort_key(i: &Issue, field: &str) -> (i64, String) {
-    match field {
-        "updated" => (i.updated.timestamp_millis(), String::new()),
-        "created" => (i.created.timestamp_millis(), String::new()),
-        "priority" => (PRIORITIES.iter().position(|p| p.1 == i.priority).map_or(9, |p| p as i64), String::new()),
-        "status" => (0, i.status.to_owned()),
-        "summary" => (0, i.summary.to_lowercase()),
-        // key: order by project, then number.
-        _ => {
-            let num = i.key.rsplit('-').next().and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
-            (num, i.project.to_owned())
-        }
-    }
-}
-
-/// Jira checks values of some fields before searching.
-fn check_values(e: &Expr) -> Result<(), String> {
-    match e {
-        Expr::And(a, b) | Expr::Or(a, b) => check_values(a).and_then(|()| check_values(b)),
-        Expr::Not(a) => check_values(a),
-        Expr::Clause { field, values, .. } => {
-            for v in values {
-                let jql::Value::Text(t) = v else { continue };
-                let known = match field.as_str() {
-                    "project" => {
-                        PROJECTS.iter().any(|p| p.1.eq_ignore_ascii_case(t) || p.0 == t || p.2.eq_ignore_ascii_case(t))
-                    }
-                    "status" => STATUSES.iter().any(|s| s.1.eq_ignore_ascii_case(t) || s.0 == t),
-                    "priority" => PRIORITIES.iter().any(|p| p.1.eq_ignore_ascii_case(t)),
-                    "type" | "issuetype" => ISSUE_TYPES.iter().any(|p| p.1.eq_ignore_ascii_case(t)),
-                    "created" | "updated" => {
-                        if jql::date_value(t, Utc::now()).is_none() {
-                            return Err(format!(
-                                "Date value '{t}' for field '{field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'."
-                            ));
-                        }
-                        true
-                    }
-                    _ => true,
-                };
-                if !known {
-                    return Err(format!("The value '{t}' does not exist for the field '{field}'."));
-                }
-            }
-            Ok(())
-        }
-    }
-}
-
-fn user_matches(idx: Option<usize>, v: &jql::Value, me: usize) -> bool {
-    match v {
-        jql::Value::CurrentUser => idx == Some(me),
-        jql::Value::Text(t) => idx
-            .and_then(|i| USERS.get(i))
-            .is_some_and(|u| u.account_id == t || u.email.eq_ignore_ascii_case(t) || u.name.eq_ignore_ascii_case(t)),
-    }
-}
-
-fn text_of(i: &Issue) -> String {
-    let mut s = i.summary.to_lowercase();
-    if let Some(d) = &i.description {
-        s.push(' ');
-        s.push_str(&adf::to_markdown(d).to_lowercase());
-    }
-    for c in &i.comments {
-        s.push(' ');
-        s.push_str(&adf::to_markdown(&c.body).to_lowercase());
-    }
-    s
-}
-
-fn eval(e: &Expr, i: &Issue, me: usize, now: DateTime<Utc>) -> bool {
-    match e {
-        Expr::And(a, b) => eval(a, i, me, now) && eval(b, i, me, now),
-        Expr::Or(a, b) => eval(a, i, me, now) || eval(b, i, me, now),
-        Expr::Not(a) => !eval(a, i, me, now),
-        Expr::Clause { field, op, values } => clause(field, *op, values, i, me, now),
-    }
-}
-
-fn clause(field: &str, op: Op, values: &[jql::Value], i: &Issue, me: usize, now: DateTime<Utc>) -> bool {
-    let first = values.first();
-    let text = |v: &jql::Value| match v {
-        jql::Value::Text(t) => t.clone(),
-        jql::Value::CurrentUser => String::new(),
-    };
-    let eq_any = |pred: &dyn Fn(&jql::Value) -> bool| values.iter().any(pred);
-    let positive = match field {
-        "assignee" | "reporter" => {
-            let who = if field == "assignee" { i.assignee } else { Some(i.reporter) };
-            match op {
-                Op::IsEmpty => return who.is_none(),
-                Op::IsNotEmpty => return who.is_some(),
-                _ => eq_any(&|v| user_matches(who, v, me)),
-            }
-        }
-        "created" | "updated" => {
-            let t = if field == "created" { i.created } else { i.updated };
-            let Some(v) = first.map(text).and_then(|s| jql::date_value(&s, now)) else { return false };
-            return match op {
-                Op::Gt => t > v,
-                Op::Ge => t >= v,
-                Op::Lt => t < v,
-                Op::Le => t <= v,
-                Op::Eq => t.date_naive() == v.date_naive(),
-                _ => t.date_naive() != v.date_naive(),
-            };
-        }
-        "text" | "summary" | "description" => {
-            let hay = match field {
-                "summary" => i.summary.to_lowercase(),
-                "description" => i.description.as_ref().map(|d| adf::to_markdown(d).to_lowercase()).unwrap_or_default(),
-                _ => text_of(i),
-            };
-            if matches!(op, Op::IsEmpty) {
-                return hay.is_empty();
-            }
-            let needle = first.map(text).unwrap_or_default().to_lowercase();
-            let words: Vec<&str> = needle.split_whitespace().collect();
-            let found = !words.is_empty() && words.iter().all(|w| hay.contains(w.trim_matches('*')));
-            return if matches!(op, Op::NotLike) { !found } else { found };
-        }
-        "labels" => match op {
-            Op::IsEmpty => return i.labels.is_empty(),
-            Op::IsNotEmpty => return !i.labels.is_empty(),
-            _ => eq_any(&|v| i.labels.iter().any(|l| l.eq_ignore_ascii_case(&text(v)))),
-        },
-        "parent" => match op {
-            Op::IsEmpty => return i.parent.is_none(),
-            Op::IsNotEmpty => return i.parent.is_some(),
-            _ => eq_any(&|v| i.parent.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&text(v)))),
-        },
-        "priority" if matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le) => {
-            let rank = |name: &str| PRIORITIES.iter().position(|p| p.1.eq_ignore_ascii_case(name)).unwrap_or(9);
-            let (mine, theirs) = (rank(i.priority), rank(&first.map(text).unwrap_or_default()));
-            // Higher priority = lower rank number.
-            return match op {
-                Op::Gt => mine < theirs,
-                Op::Ge => mine <= theirs,
-                Op::Lt => mine > theirs,
-                _ => mine >= theirs,
-            };
-        }
-        _ => {
-            let actual: Vec<String> = match field {
-                "project" => PROJECTS
-                    .iter()
-                    .filter(|p| p.1 == i.project)
-                    .flat_map(|p| [p.0.to_owned(), p.1.to_owned(), p.2.to_owned()])
-                    .collect(),
-                "key" | "issuekey" => vec![i.key.clone(), i.id.to_string()],
-                "status" => {
-                    STATUSES.iter().filter(|s| s.1 == i.status).flat_map(|s| [s.0.to_owned(), s.1.to_owned()]).collect()
-                }
-                "statuscategory" => {
-                    STATUSES.iter().filter(|s| s.1 == i.status).flat_map(|s| [s.2.to_owned(), s.3.to_owned()]).collect()
-                }
-                "priority" => vec![i.priority.to_owned()],
-                _ => vec![i.issue_type.to_owned()],
-            };
-            match op {
-                Op::IsEmpty => return actual.is_empty(),
-                Op::IsNotEmpty => return !actual.is_empty(),
-                _ => eq_any(&|v| actual.iter().any(|a| a.eq_ignore_ascii_case(&text(v)))),
-            }
-        }
-    };
-    match op {
-        Op::Ne | Op::NotIn | Op::NotLike => !positive,
-        _ => positive,
-    }
 }
