@@ -16,6 +16,7 @@
     clippy::expect_used,
     clippy::print_stdout,
     clippy::disallowed_methods,
+    clippy::disallowed_types,
     clippy::indexing_slicing
 )]
 

@@ -8,6 +8,8 @@
 //! with `isError: true`; nothing here becomes a JSON-RPC error, except for
 //! resource reads, where MCP has no other channel.
 
+#![allow(clippy::disallowed_types, reason = "error turns failures into MCP tool results")]
+
 use rmcp::{
     ErrorData as McpError,
     handler::server::tool::IntoCallToolResult,

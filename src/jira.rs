@@ -1,7 +1,8 @@
 //! Jira Cloud REST v3: the client facade the tools call.
 //!
-//! Knows nothing about MCP. Callers get domain errors ([`Error`]) whose text is
-//! ready for a model, not HTTP responses.
+//! Knows nothing about MCP. Callers get domain errors ([`Error`]) that carry
+//! facts (status, key, Jira's message), not HTTP responses; `crate::error`
+//! words them for the model.
 
 pub(crate) mod adf;
 mod client;

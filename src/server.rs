@@ -4,6 +4,8 @@
 //! and `server::http` serve it. The application state and the tools live in
 //! `crate::tools`, which never imports this module.
 
+#![allow(clippy::disallowed_types, reason = "server adapts the application to MCP: it speaks rmcp")]
+
 pub mod http;
 pub mod stdio;
 

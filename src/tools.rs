@@ -7,6 +7,8 @@
 //! prompts, instructions, transports) lives in `crate::server`, which uses
 //! this module and is never used by it.
 
+#![allow(clippy::disallowed_types, reason = "the tools are rmcp routes: they speak MCP")]
+
 pub(crate) mod args;
 pub(crate) mod comments;
 pub(crate) mod delete;

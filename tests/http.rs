@@ -2,7 +2,14 @@
 //! session with the rmcp HTTP client. Servers bind 127.0.0.1 only.
 
 // Test code: panicking on a broken expectation is the point.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
 
 mod common;
 

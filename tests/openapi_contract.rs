@@ -8,7 +8,14 @@
 //! `additionalProperties: false` does, so the client cannot drift either.
 
 // Test code: panicking on a broken expectation is the point.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
 
 mod common;
 

@@ -11,7 +11,14 @@
 //! they FAIL with the setup step to run; they never skip silently.
 
 // Test code: panicking on a broken expectation is the point, and tests spawn the binary and docker.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
 
 mod common;
 

@@ -2,7 +2,14 @@
 //! with the rmcp client, against the emulator.
 
 // Test code: panicking on a broken expectation is the point, and tests spawn the binary and docker.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
 
 mod common;
 

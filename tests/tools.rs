@@ -1,7 +1,14 @@
 //! Tool behaviour end to end, in process: rmcp client <-> JiraMcp <-> emulator.
 
 // Test code: panicking on a broken expectation is the point, and tests spawn the binary and docker.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
 
 mod common;
 

@@ -1,7 +1,14 @@
 //! The tools/list contract: snapshot, per-tool invariants, and docs/tools.md.
 
 // Test code: panicking on a broken expectation is the point, and tests spawn the binary and docker.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
 
 mod common;
 

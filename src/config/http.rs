@@ -4,7 +4,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use secrecy::SecretString;
 
-use super::{Env, Error};
+use super::env::{Env, Error};
 use crate::limits::Bounds;
 
 /// Shortest bearer token accepted: 32 characters (e.g. `openssl rand -hex 32` gives 64).

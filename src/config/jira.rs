@@ -4,7 +4,7 @@ use std::{net::IpAddr, num::NonZeroU32, time::Duration};
 
 use secrecy::SecretString;
 
-use super::{Env, Error};
+use super::env::{Env, Error};
 use crate::limits::Bounds;
 
 /// How requests authenticate against Jira.

@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use super::{Env, Error};
+use super::env::{Env, Error};
 use crate::limits::{RUN_CONCURRENCY, RUN_TIMEOUT_SECS};
 
 /// Default sandbox image: built by scripts/setup-host, tagged with the crate version.

@@ -9,12 +9,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
+/// Credentials the emulator accepts: the demo account the configuration's `demo`
+/// mode uses, written once there.
+pub use crate::config::{DEMO_EMAIL, DEMO_TOKEN};
 use crate::jira::adf;
-
-/// Credentials the emulator accepts (and `jira-mcp demo` uses).
-pub const DEMO_EMAIL: &str = "demo@example.com";
-/// The demo API token. Not a secret: it only opens the local emulator.
-pub const DEMO_TOKEN: &str = "demo-token";
 
 pub(crate) struct UserRec {
     pub(crate) account_id: &'static str,
@@ -23,7 +21,7 @@ pub(crate) struct UserRec {
 }
 
 pub(crate) const USERS: &[UserRec] = &[
-    UserRec { account_id: "acc-dana", name: "Dana Demo", email: "demo@example.com" },
+    UserRec { account_id: "acc-dana", name: "Dana Demo", email: DEMO_EMAIL },
     UserRec { account_id: "acc-sam", name: "Sam Rivera", email: "sam@example.com" },
     UserRec { account_id: "acc-priya", name: "Priya Patel", email: "priya@example.com" },
     UserRec { account_id: "acc-lee", name: "Lee Chen", email: "lee@example.com" },

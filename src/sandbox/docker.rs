@@ -8,6 +8,12 @@
 //! crash leftover is swept at the next start. The container is removed on
 //! every path: success, error, timeout and cancellation.
 
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    reason = "the Docker backend is the one module that talks to Docker"
+)]
+
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},

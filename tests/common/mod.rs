@@ -2,7 +2,14 @@
 //! it, and an rmcp client talking to the server in-process.
 
 // Test code: panicking on a broken expectation is the point, and tests spawn the binary and docker.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
 #![allow(dead_code, unreachable_pub)]
 
 use jira_mcp::{
