@@ -14,13 +14,16 @@
 //! store, and `jql` the JQL parser and evaluator. Child modules never import
 //! this file; it imports them. Handlers and data do not belong here.
 
+mod agile;
 mod app;
+mod catalog;
 mod issues;
 mod jql;
 mod meta;
 mod respond;
 mod search;
 mod state;
+mod work;
 
 use std::{
     collections::VecDeque,
@@ -166,6 +169,18 @@ fn router(state: AppState) -> Router {
         .route("/rest/api/3/user/search", get(user_search))
         .route("/rest/api/3/status", get(statuses))
         .route("/rest/api/3/priority/search", get(priorities))
+        .route("/rest/api/3/field", get(work::fields))
+        .route("/rest/api/3/issue/createmeta/{project}/issuetypes/{type_id}", get(work::create_fields))
+        .route("/rest/api/3/issue/{key}/editmeta", get(work::edit_fields))
+        .route("/rest/api/3/issue/{key}/worklog", get(work::list_worklogs).post(work::add_worklog))
+        .route("/rest/api/3/issue/{key}/remotelink", get(work::remote_links))
+        .route("/rest/api/3/issueLinkType", get(work::link_types))
+        .route("/rest/api/3/issueLink", post(work::create_link))
+        .route("/rest/api/3/issueLink/{id}", axum::routing::delete(work::delete_link))
+        .route("/rest/agile/1.0/board", get(agile::boards))
+        .route("/rest/agile/1.0/board/{id}/sprint", get(agile::sprints))
+        .route("/rest/agile/1.0/sprint/{id}/issue", post(agile::sprint_issues))
+        .route("/rest/agile/1.0/backlog/issue", post(agile::backlog_issues))
         .fallback(not_found_route);
     // Each .layer() wraps what came before, so the last one is outermost:
     // count every arrival, then auth (401 before anything else), then faults and the burst limit.

@@ -33,6 +33,9 @@ pub(crate) enum ToolError {
     /// The arguments are wrong in a way the schema cannot express.
     #[error("Invalid input: {0}")]
     InvalidInput(String),
+    /// A field name or value the site does not accept.
+    #[error("Invalid input: {}", field_sentence(.0))]
+    Field(#[from] jira::fields::FieldError),
     /// The delete confirmation protocol refused the call.
     #[error("{0}")]
     Confirm(String),
@@ -50,7 +53,7 @@ impl ToolError {
         match self {
             Self::Jira(_) => "jira",
             Self::Sandbox(_) => "sandbox",
-            Self::InvalidInput(_) => "invalid_input",
+            Self::InvalidInput(_) | Self::Field(_) => "invalid_input",
             Self::Confirm(_) => "confirm_refused",
             Self::ReadOnly { .. } => "read_only",
         }
@@ -62,7 +65,7 @@ impl ToolError {
     pub(crate) fn into_resource_error(self) -> McpError {
         let text = self.to_string();
         match self {
-            Self::InvalidInput(_) => McpError::invalid_params(text, None),
+            Self::InvalidInput(_) | Self::Field(_) => McpError::invalid_params(text, None),
             Self::Jira(jira::Error::IssueNotFound { .. } | jira::Error::NotFound { .. }) => {
                 McpError::resource_not_found(text, None)
             }
@@ -143,6 +146,42 @@ fn jira_sentence(e: &jira::Error) -> String {
         E::Decode { detail } => {
             format!("Jira's answer could not be read ({detail}); this is a jira-mcp bug, please report it")
         }
+    }
+}
+
+/// What is wrong with a field or value, and what to do instead.
+fn field_sentence(e: &jira::fields::FieldError) -> String {
+    use jira::fields::FieldError as E;
+    let list = |items: &[String]| if items.is_empty() { "none".to_owned() } else { items.join(", ") };
+    match e {
+        E::Unknown { name, similar } if similar.is_empty() => format!(
+            "no field is called {name:?} on this site. Call describe_fields (project and issue_type, or key) to see \
+             the fields you can set"
+        ),
+        E::Unknown { name, similar } => format!(
+            "no field is called {name:?} on this site; similar: {}. Call describe_fields to see the fields you can set",
+            similar.join(", ")
+        ),
+        E::Ambiguous { name, candidates } => format!(
+            "{name:?} names {} fields: {}. Give the id instead of the name",
+            candidates.len(),
+            candidates.iter().map(|(id, kind)| format!("{id} ({kind})")).collect::<Vec<_>>().join(", ")
+        ),
+        E::NotOnScreen { name, on_screen } => format!(
+            "{name} cannot be set here: it is not on the screen of this issue type. Fields you can set: {}",
+            list(on_screen)
+        ),
+        E::WrongType { field, expected, got } => format!("{field} expects {expected}, got {got}"),
+        E::NotAllowed { field, value, allowed } => {
+            format!("{value:?} is not an option of {field}. Valid: {}", list(allowed))
+        }
+        E::Unsupported { field, kind } => {
+            format!("{field} has the type {kind}, which this server does not write; change it in Jira itself")
+        }
+        E::Managed { field } => format!(
+            "{field} is not set as a field: use update_issue's sprint argument (\"active\", a sprint name, or \
+             \"backlog\")"
+        ),
     }
 }
 

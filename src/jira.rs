@@ -5,10 +5,14 @@
 //! words them for the model.
 
 pub(crate) mod adf;
+pub(crate) mod agile;
 mod client;
 pub(crate) mod error;
+pub(crate) mod fields;
 pub(crate) mod jql;
+mod meta;
 pub(crate) mod models;
+mod work;
 
 use serde_json::{Value, json};
 
@@ -29,11 +33,13 @@ pub(crate) const LINE_FIELDS: &[&str] = &["summary", "status", "assignee", "prio
 #[derive(Debug, Clone)]
 pub(crate) struct Jira {
     client: Client,
+    /// Field, screen, link-type, board and sprint metadata, shared by clones.
+    meta: std::sync::Arc<meta::MetaCache>,
 }
 
 impl Jira {
     pub(crate) fn new(client: Client) -> Self {
-        Self { client }
+        Self { client, meta: std::sync::Arc::default() }
     }
 
     pub(crate) fn base_url(&self) -> &str {
@@ -53,9 +59,24 @@ impl Jira {
         max_results: u32,
         next_page_token: Option<&str>,
     ) -> Result<SearchPage, Error> {
+        self.search_page(jql, fields, max_results, next_page_token, false).await
+    }
+
+    /// One page of search results, with each issue's changelog when `changelog`.
+    async fn search_page(
+        &self,
+        jql: &str,
+        fields: &[&str],
+        max_results: u32,
+        next_page_token: Option<&str>,
+        changelog: bool,
+    ) -> Result<SearchPage, Error> {
         let mut body = json!({ "jql": jql, "fields": fields, "maxResults": max_results });
         if let (Some(token), Some(obj)) = (next_page_token, body.as_object_mut()) {
             obj.insert("nextPageToken".to_owned(), Value::String(token.to_owned()));
+        }
+        if let (true, Some(obj)) = (changelog, body.as_object_mut()) {
+            obj.insert("expand".to_owned(), Value::String("changelog".to_owned()));
         }
         self.client.post("/rest/api/3/search/jql", &body, true).await.map_err(Error::for_jql)
     }
@@ -66,11 +87,25 @@ impl Jira {
     /// This is the one paging loop over Jira's search: an empty page that still
     /// claims more would loop forever, so it counts as the end.
     pub(crate) async fn search_all(&self, jql: &str, fields: &[&str], cap: usize) -> Result<(Vec<Issue>, bool), Error> {
+        self.scan(jql, fields, cap, false).await
+    }
+
+    /// [`Self::search_all`] with each issue's changelog (for sprint scope changes).
+    pub(crate) async fn search_all_with_changelog(
+        &self,
+        jql: &str,
+        fields: &[&str],
+        cap: usize,
+    ) -> Result<(Vec<Issue>, bool), Error> {
+        self.scan(jql, fields, cap, true).await
+    }
+
+    async fn scan(&self, jql: &str, fields: &[&str], cap: usize, changelog: bool) -> Result<(Vec<Issue>, bool), Error> {
         let mut issues: Vec<Issue> = Vec::new();
         let mut token: Option<String> = None;
         while issues.len() < cap {
             let want = u32::try_from(cap - issues.len()).unwrap_or(u32::MAX).min(JIRA_SCAN_PAGE);
-            let page = self.search(jql, fields, want, token.as_deref()).await?;
+            let page = self.search_page(jql, fields, want, token.as_deref(), changelog).await?;
             let empty = page.issues.is_empty();
             issues.extend(page.issues);
             token = page.next_page_token.filter(|_| page.is_last != Some(true) && !empty);

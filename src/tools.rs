@@ -9,14 +9,18 @@
 
 #![allow(clippy::disallowed_types, reason = "the tools are rmcp routes: they speak MCP")]
 
+pub(crate) mod agile;
 pub(crate) mod args;
 pub(crate) mod comments;
+pub(crate) mod custom;
 pub(crate) mod delete;
+pub(crate) mod fields;
 pub(crate) mod issues;
 pub(crate) mod paging;
 pub(crate) mod python;
 pub(crate) mod search;
 pub(crate) mod text;
+pub(crate) mod work;
 
 use std::{sync::Arc, time::Duration};
 
@@ -74,7 +78,10 @@ impl JiraMcp {
             + Self::issues_router()
             + Self::comments_router()
             + Self::delete_router()
-            + Self::python_router();
+            + Self::python_router()
+            + Self::fields_router()
+            + Self::work_router()
+            + Self::agile_router();
         let mut tool_router = ToolRouter::new();
         for mut route in all {
             let mut schema = (*route.attr.input_schema).clone();

@@ -100,7 +100,7 @@ async fn full_session_with_the_rmcp_http_client() {
     let client = client(server.url(), TOKEN).await;
     assert_eq!(client.peer_info().unwrap().server_info.as_ref().unwrap().name, "jira-mcp");
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 9);
+    assert_eq!(tools.len(), 13);
     let r = client
         .call_tool(
             CallToolRequestParams::new("search_issues")
@@ -122,7 +122,7 @@ async fn full_session_with_the_rmcp_http_client() {
     client.cancel().await.unwrap();
     // A second token works too: rotation without downtime.
     let rotated = client_with(&server, OTHER).await;
-    assert_eq!(rotated.list_all_tools().await.unwrap().len(), 9);
+    assert_eq!(rotated.list_all_tools().await.unwrap().len(), 13);
     rotated.cancel().await.unwrap();
 }
 
@@ -200,7 +200,7 @@ async fn session_cap_refuses_new_sessions_with_503() {
     assert_eq!(r.status(), 503);
     assert!(r.text().await.unwrap().contains("too many MCP sessions (limit 2)"));
     // Existing sessions keep working.
-    assert_eq!(a.list_all_tools().await.unwrap().len(), 9);
+    assert_eq!(a.list_all_tools().await.unwrap().len(), 13);
     a.cancel().await.unwrap();
     b.cancel().await.unwrap();
 }
@@ -219,7 +219,7 @@ async fn at_the_cap_a_long_silent_session_makes_room() {
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     // Silent long enough: it is closed to make room.
     let second = client_with(&server, TOKEN).await;
-    assert_eq!(second.list_all_tools().await.unwrap().len(), 9);
+    assert_eq!(second.list_all_tools().await.unwrap().len(), 13);
     assert!(first.list_all_tools().await.is_err(), "the evicted session is gone");
     second.cancel().await.unwrap();
 }
@@ -230,7 +230,10 @@ async fn read_only_mode_is_the_same_over_http() {
     let client = client_with(&server, TOKEN).await;
     let mut names: Vec<String> = client.list_all_tools().await.unwrap().iter().map(|t| t.name.to_string()).collect();
     names.sort();
-    assert_eq!(names, ["get_issue", "run_python", "search_issues", "summarize_project"]);
+    assert_eq!(
+        names,
+        ["describe_fields", "get_issue", "list_sprints", "run_python", "search_issues", "summarize_project"]
+    );
     let r = client
         .call_tool(
             CallToolRequestParams::new("add_comment")

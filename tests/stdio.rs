@@ -64,7 +64,7 @@ async fn full_session_over_stdio() {
     assert!(instructions.contains("MORE AVAILABLE") && instructions.contains("confirm_token"), "{instructions}");
 
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 9);
+    assert_eq!(tools.len(), 13);
     assert_eq!(client.list_all_resources().await.unwrap().len(), 2);
     assert_eq!(client.list_all_resource_templates().await.unwrap().len(), 1);
     assert_eq!(client.list_all_prompts().await.unwrap().len(), 3);
@@ -112,8 +112,8 @@ async fn full_session_over_stdio() {
     // Unknown tools are protocol errors; unknown arguments are rejected in-band.
     let unknown = client.call_tool(CallToolRequestParams::new("no_such_tool")).await.unwrap_err().to_string();
     assert!(unknown.contains("unknown tool \"no_such_tool\"; available: add_comment, create_issue"), "{unknown}");
-    let (is_error, text) = call_text(&client, "get_issue", json!({ "key": "DEMO-1", "fields": "all" })).await;
-    assert!(is_error && text.contains("unknown field `fields`"), "{text}");
+    let (is_error, text) = call_text(&client, "get_issue", json!({ "key": "DEMO-1", "columns": "all" })).await;
+    assert!(is_error && text.contains("unknown field `columns`"), "{text}");
     client.cancel().await.unwrap();
 }
 

@@ -147,7 +147,7 @@ async fn get_issue_tells_the_whole_story() {
         "1. Throttle the network to 3G",
         "```js",
         "## Subtasks (2)",
-        "## Links (2)\n- blocks DEMO-4",
+        "## Links (3)\n- blocks DEMO-4",
         "## Comments (3 of 3, newest first)\n- Priya Patel",
         "## Status changes (newest first)",
         "In Review → In Progress",
@@ -342,7 +342,10 @@ async fn read_only_mode_hides_and_refuses_writers() {
     let client = connect(JiraMcp::new(&config).unwrap()).await;
     let mut names: Vec<String> = client.list_all_tools().await.unwrap().iter().map(|t| t.name.to_string()).collect();
     names.sort();
-    assert_eq!(names, ["get_issue", "run_python", "search_issues", "summarize_project"]);
+    assert_eq!(
+        names,
+        ["describe_fields", "get_issue", "list_sprints", "run_python", "search_issues", "summarize_project"]
+    );
     let (is_error, msg) =
         text(&call(&client, "create_issue", json!({ "project": "DEMO", "issue_type": "Task", "summary": "x" })).await);
     assert!(is_error);

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use super::{
     app::{AppState, caller},
+    catalog,
     respond::{error_collection, field_errors, issue_not_found},
     state::{self, ISSUE_TYPES, PRIORITIES, PROJECTS, USERS, WORKFLOW},
 };
@@ -66,6 +67,36 @@ fn lookup_priority(v: &Value) -> Result<&'static str, Response> {
         .ok_or_else(|| field_errors(json!({ "priority": "Specify the Priority (name) in the string format" })))
 }
 
+/// Stores screen values on an issue: the sprint field moves it between sprints,
+/// `null` clears a field, anything else is kept as Jira's JSON.
+fn store(issue: &mut state::Issue, values: Vec<(String, Value)>) {
+    for (id, value) in values {
+        if id == catalog::SPRINT {
+            issue.sprints = match &value {
+                Value::Number(n) => n.as_u64().into_iter().collect(),
+                Value::Array(items) => items.iter().filter_map(Value::as_u64).collect(),
+                _ => Vec::new(),
+            };
+        } else if value.is_null() {
+            issue.fields.remove(&id);
+        } else {
+            issue.fields.insert(id, with_users(value));
+        }
+    }
+}
+
+/// Jira answers user fields with whole users, however they were set (`{"accountId"}`).
+fn with_users(value: Value) -> Value {
+    let user = |v: &Value| {
+        let id = v.as_object().filter(|o| o.len() == 1).and_then(|o| o.get("accountId")).and_then(Value::as_str)?;
+        USERS.iter().position(|u| u.account_id == id).map(state::user_json)
+    };
+    match value {
+        Value::Array(items) => Value::Array(items.iter().map(|v| user(v).unwrap_or_else(|| v.clone())).collect()),
+        other => user(&other).unwrap_or(other),
+    }
+}
+
 fn strings(v: &Value) -> Vec<String> {
     v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
 }
@@ -110,6 +141,10 @@ pub(crate) async fn create_issue(
     if subtask && parent.is_none() {
         return field_errors(json!({ "parent": "Given parent issue does not belong to appropriate hierarchy." }));
     }
+    let extras = match catalog::screen_values(&f, project, issue_type) {
+        Ok(v) => v,
+        Err(errors) => return field_errors(errors),
+    };
     let now = Utc::now();
     let key = s.data.insert(state::Issue {
         id: 0,
@@ -126,10 +161,11 @@ pub(crate) async fn create_issue(
         created: now,
         updated: now,
         parent,
-        comments: Vec::new(),
-        history: Vec::new(),
-        links: Vec::new(),
+        ..state::Issue::default()
     });
+    if let Some(issue) = s.data.issues.get_mut(&key) {
+        store(issue, extras);
+    }
     let id = s.data.issues.get(&key).map(|i| i.id).unwrap_or_default();
     (
         StatusCode::CREATED,
@@ -157,26 +193,34 @@ pub(crate) async fn edit_issue(
     let mut s = state.lock();
     let Some(real) = s.data.find_key(&key) else { return issue_not_found() };
     let Some(issue) = s.data.issues.get_mut(&real) else { return issue_not_found() };
+    let extras = match catalog::screen_values(&f, issue.project, issue.issue_type) {
+        Ok(v) => v,
+        Err(errors) => return field_errors(errors),
+    };
     let now = Utc::now();
-    let mut changes = Vec::new();
+    let mut changes: Vec<(String, Option<String>, Option<String>)> = extras
+        .iter()
+        .map(|(id, _)| (if id == catalog::SPRINT { "Sprint".to_owned() } else { id.clone() }, None, None))
+        .collect();
+    store(issue, extras);
     if let Some(summary) = f.get("summary").and_then(Value::as_str) {
         if summary.trim().is_empty() {
             return field_errors(json!({ "summary": "You must specify a summary of the issue." }));
         }
-        changes.push(("summary", Some(issue.summary.clone()), Some(summary.to_owned())));
+        changes.push(("summary".to_owned(), Some(issue.summary.clone()), Some(summary.to_owned())));
         issue.summary = summary.to_owned();
     }
     if let Some(d) = f.get("description") {
         issue.description = (!d.is_null()).then(|| d.clone());
-        changes.push(("description", None, None));
+        changes.push(("description".to_owned(), None, None));
     }
     if let Some(p) = priority {
-        changes.push(("priority", Some(issue.priority.to_owned()), Some(p.to_owned())));
+        changes.push(("priority".to_owned(), Some(issue.priority.to_owned()), Some(p.to_owned())));
         issue.priority = p;
     }
     if let Some(a) = assignee {
         changes.push((
-            "assignee",
+            "assignee".to_owned(),
             issue.assignee.and_then(|i| USERS.get(i)).map(|u| u.name.to_owned()),
             a.and_then(|i| USERS.get(i)).map(|u| u.name.to_owned()),
         ));
@@ -201,7 +245,7 @@ pub(crate) async fn edit_issue(
             id: now.timestamp_millis() as u64 + n as u64,
             author: who,
             created: now,
-            field: field.to_owned(),
+            field,
             from,
             to,
         });

@@ -35,11 +35,11 @@ pub(crate) struct SearchBody {
     max_results: Option<u32>,
     #[serde(default)]
     fields: Option<Vec<String>>,
+    /// `changelog` adds each issue's history.
+    #[serde(default)]
+    expand: Option<String>,
     // Accepted as the spec allows (the body is `additionalProperties: false`, so these
     // must be known), but the emulator does not act on them.
-    #[serde(default)]
-    #[expect(dead_code, reason = "accepted like Jira, not used by the emulator")]
-    expand: Option<String>,
     #[serde(default)]
     #[expect(dead_code, reason = "accepted like Jira, not used by the emulator")]
     fields_by_keys: Option<bool>,
@@ -117,8 +117,13 @@ pub(crate) async fn search(
     };
     // Like Jira: without `fields`, only ids come back.
     let fields = body.fields.unwrap_or_else(|| vec!["id".to_owned()]);
-    let page: Vec<Value> =
-        hits.iter().skip(offset).take(max).map(|i| s.data.issue_json(i, &state.base, Some(&fields), false)).collect();
+    let changelog = body.expand.as_deref().is_some_and(|e| e.split(',').any(|x| x.trim() == "changelog"));
+    let page: Vec<Value> = hits
+        .iter()
+        .skip(offset)
+        .take(max)
+        .map(|i| s.data.issue_json(i, &state.base, Some(&fields), changelog))
+        .collect();
     let is_last = offset + max >= hits.len();
     let mut out = json!({ "issues": page, "isLast": is_last });
     if !is_last && let Some(obj) = out.as_object_mut() {

@@ -6,6 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use super::catalog::{self, SPRINT};
+pub(crate) use super::catalog::{ISSUE_TYPES, PRIORITIES, PROJECTS, STATUSES, USERS, WORKFLOW, jira_time};
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
@@ -13,52 +16,6 @@ use serde_json::{Value, json};
 /// mode uses, written once there.
 pub use crate::config::{DEMO_EMAIL, DEMO_TOKEN};
 use crate::jira::adf;
-
-pub(crate) struct UserRec {
-    pub(crate) account_id: &'static str,
-    pub(crate) name: &'static str,
-    pub(crate) email: &'static str,
-}
-
-pub(crate) const USERS: &[UserRec] = &[
-    UserRec { account_id: "acc-dana", name: "Dana Demo", email: DEMO_EMAIL },
-    UserRec { account_id: "acc-sam", name: "Sam Rivera", email: "sam@example.com" },
-    UserRec { account_id: "acc-priya", name: "Priya Patel", email: "priya@example.com" },
-    UserRec { account_id: "acc-lee", name: "Lee Chen", email: "lee@example.com" },
-];
-
-/// (id, name, category key, category name, colour)
-pub(crate) const STATUSES: &[(&str, &str, &str, &str, &str)] = &[
-    ("10000", "To Do", "new", "To Do", "blue-gray"),
-    ("3", "In Progress", "indeterminate", "In Progress", "yellow"),
-    ("10001", "In Review", "indeterminate", "In Progress", "yellow"),
-    ("10002", "Done", "done", "Done", "green"),
-];
-
-/// The workflow: (transition id, name, from status, to status).
-pub(crate) const WORKFLOW: &[(&str, &str, &str, &str)] = &[
-    ("11", "Start progress", "To Do", "In Progress"),
-    ("21", "Send to review", "In Progress", "In Review"),
-    ("31", "Stop progress", "In Progress", "To Do"),
-    ("41", "Approve", "In Review", "Done"),
-    ("51", "Request changes", "In Review", "In Progress"),
-    ("61", "Reopen", "Done", "To Do"),
-];
-
-pub(crate) const PRIORITIES: &[(&str, &str)] =
-    &[("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low"), ("5", "Lowest")];
-
-/// (id, name, subtask)
-pub(crate) const ISSUE_TYPES: &[(&str, &str, bool)] = &[
-    ("10001", "Task", false),
-    ("10002", "Bug", false),
-    ("10003", "Story", false),
-    ("10004", "Epic", false),
-    ("10005", "Subtask", true),
-];
-
-pub(crate) const PROJECTS: &[(&str, &str, &str)] =
-    &[("10000", "DEMO", "Demo Platform"), ("10001", "OPS", "Operations")];
 
 #[derive(Debug, Clone)]
 pub(crate) struct Comment {
@@ -78,7 +35,26 @@ pub(crate) struct Change {
     pub(crate) to: Option<String>,
 }
 
+/// A link between two issues, stored on both; `outward` says which side this issue is.
 #[derive(Debug, Clone)]
+pub(crate) struct Link {
+    pub(crate) id: u64,
+    pub(crate) kind: &'static str,
+    pub(crate) outward: bool,
+    pub(crate) other: String,
+}
+
+/// A worklog entry.
+#[derive(Debug, Clone)]
+pub(crate) struct WorkEntry {
+    pub(crate) id: u64,
+    pub(crate) author: usize,
+    pub(crate) started: DateTime<Utc>,
+    pub(crate) seconds: u64,
+    pub(crate) comment: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Issue {
     pub(crate) id: u64,
     pub(crate) key: String,
@@ -96,8 +72,14 @@ pub(crate) struct Issue {
     pub(crate) parent: Option<String>,
     pub(crate) comments: Vec<Comment>,
     pub(crate) history: Vec<Change>,
-    /// (link type, this issue is the outward side, other key)
-    pub(crate) links: Vec<(&'static str, bool, String)>,
+    pub(crate) links: Vec<Link>,
+    /// Other fields (custom fields, components, versions, due date…) as Jira's JSON, by id.
+    pub(crate) fields: BTreeMap<String, Value>,
+    /// Sprint ids, oldest first (an issue carried over sits in several).
+    pub(crate) sprints: Vec<u64>,
+    pub(crate) worklogs: Vec<WorkEntry>,
+    /// Remote links: (url, title).
+    pub(crate) remote_links: Vec<(String, String)>,
 }
 
 /// All mutable emulator data.
@@ -107,15 +89,16 @@ pub(crate) struct Data {
     pub(crate) next_id: u64,
     pub(crate) next_num: BTreeMap<&'static str, u64>,
     pub(crate) next_comment: u64,
+    /// Ids of links and worklogs.
+    pub(crate) next_link: u64,
+    pub(crate) next_worklog: u64,
+    /// When the site was seeded: sprint dates are relative to it.
+    pub(crate) epoch: DateTime<Utc>,
 }
 
 /// A seeded status change `from` → `to`.
 fn status_change(id: u64, author: usize, created: DateTime<Utc>, from: &str, to: &str) -> Change {
     Change { id, author, created, field: "status".to_owned(), from: Some(from.to_owned()), to: Some(to.to_owned()) }
-}
-
-pub(crate) fn jira_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
 }
 
 pub(crate) fn status_json(name: &str) -> Value {
@@ -167,7 +150,14 @@ const TITLES: &[&str] = &[
 impl Data {
     /// The demo site: two projects, ~60 issues across all statuses, a rich DEMO-1.
     pub(crate) fn seeded(now: DateTime<Utc>) -> Self {
-        let mut d = Self { next_id: 10000, next_comment: 20000, ..Self::default() };
+        let mut d = Self {
+            next_id: 10000,
+            next_comment: 20000,
+            next_link: 40000,
+            next_worklog: 50000,
+            epoch: now,
+            ..Self::default()
+        };
         let statuses = ["To Do", "In Progress", "In Review", "Done", "To Do", "In Progress", "Done"];
         let types = ["Bug", "Task", "Story", "Task", "Bug"];
         let prios = ["High", "Medium", "Low", "Highest", "Medium", "Lowest"];
@@ -201,11 +191,9 @@ impl Data {
                 },
                 created,
                 updated,
-                parent: None,
-                comments: Vec::new(),
-                history: Vec::new(),
-                links: Vec::new(),
+                ..Issue::default()
             });
+            d.enrich_fields(&key, i, now);
             if status != "To Do"
                 && let Some(issue) = d.issues.get_mut(&key)
             {
@@ -213,7 +201,82 @@ impl Data {
             }
         }
         d.enrich_demo_1(now);
+        d.seed_epic();
         d
+    }
+
+    /// Story points, severity, components, versions, due dates and sprints, spread
+    /// over the seeded issues so the demo shows every field type.
+    fn enrich_fields(&mut self, key: &str, i: usize, now: DateTime<Utc>) {
+        let Some(issue) = self.issues.get_mut(key) else { return };
+        let f = &mut issue.fields;
+        f.insert(catalog::STORY_POINTS.to_owned(), json!([1, 2, 3, 5, 8].get(i % 5).copied().unwrap_or(3)));
+        if issue.issue_type == "Bug" {
+            let severity = ["S1", "S2", "S3", "S4"].get(i % 4).copied().unwrap_or("S3");
+            f.insert(catalog::SEVERITY.to_owned(), json!({ "value": severity }));
+        }
+        if issue.project == "DEMO" {
+            let component = if issue.labels.iter().any(|l| l == "backend") { "API" } else { "Web" };
+            f.insert("components".to_owned(), json!([{ "name": component }]));
+            if i.is_multiple_of(6) {
+                f.insert("fixVersions".to_owned(), json!([{ "name": "4.3" }]));
+            }
+        }
+        if i.is_multiple_of(8) {
+            f.insert("duedate".to_owned(), json!((now + Duration::days(10)).format("%Y-%m-%d").to_string()));
+        }
+        if issue.status == "Done" {
+            f.insert("resolution".to_owned(), json!({ "id": "10000", "name": "Done" }));
+        }
+        if issue.project != "DEMO" {
+            return;
+        }
+        // Sprints of the DEMO board: 0 active, 1 closed (carried over when not done), 2 future, 3 backlog.
+        issue.sprints = match i % 4 {
+            0 => vec![2],
+            1 if issue.status == "Done" => vec![1],
+            1 => vec![1, 2],
+            2 => vec![3],
+            _ => Vec::new(),
+        };
+        for (n, sprint) in issue.sprints.iter().enumerate() {
+            let name = catalog::SPRINTS.iter().find(|s| s.0 == *sprint).map_or("", |s| s.2);
+            let start = catalog::SPRINTS.iter().find(|s| s.0 == *sprint).map_or(0, |s| s.4);
+            // Some issues joined the active sprint after it started: scope added.
+            let when = if *sprint == 2 && i.is_multiple_of(8) {
+                now - Duration::days(3)
+            } else {
+                now + Duration::days(start) - Duration::hours(1)
+            };
+            issue.history.push(Change {
+                id: 35000 + i as u64 * 4 + n as u64,
+                author: 0,
+                created: when.min(now),
+                field: "Sprint".to_owned(),
+                from: None,
+                to: Some(name.to_owned()),
+            });
+        }
+    }
+
+    /// One epic with children: "Add SSO support for Okta" becomes an epic of three issues.
+    fn seed_epic(&mut self) {
+        let Some(epic) = self.issues.values().find(|i| i.summary == "Add SSO support for Okta").map(|i| i.key.clone())
+        else {
+            return;
+        };
+        let children: Vec<String> =
+            ["DEMO-11", "DEMO-12", "DEMO-13"].iter().map(|k| (*k).to_owned()).filter(|k| *k != epic).collect();
+        if let Some(e) = self.issues.get_mut(&epic) {
+            e.issue_type = "Epic";
+            e.sprints.clear();
+            e.fields.remove(catalog::STORY_POINTS);
+        }
+        for child in children {
+            if let Some(c) = self.issues.get_mut(&child) {
+                c.parent = Some(epic.clone());
+            }
+        }
     }
 
     fn enrich_demo_1(&mut self, now: DateTime<Utc>) {
@@ -232,7 +295,24 @@ impl Data {
             issue.status = "In Progress";
             issue.assignee = Some(0);
             issue.labels = vec!["auth".to_owned(), "backend".to_owned()];
-            issue.links = vec![("Blocks", true, "DEMO-4".to_owned()), ("Relates", false, "OPS-5".to_owned())];
+            issue.links = vec![
+                Link { id: 10010, kind: "Blocks", outward: true, other: "DEMO-4".to_owned() },
+                Link { id: 10011, kind: "Relates", outward: false, other: "OPS-5".to_owned() },
+            ];
+            issue.worklogs = vec![
+                WorkEntry { id: 50001, author: 0, started: now - Duration::days(5), seconds: 7200, comment: None },
+                WorkEntry {
+                    id: 50002,
+                    author: 1,
+                    started: now - Duration::days(2),
+                    seconds: 5400,
+                    comment: Some(adf_text("Profiled the session call on 3G.")),
+                },
+            ];
+            issue.fields.insert("timetracking".to_owned(), json!({ "originalEstimate": "1d" }));
+            issue.fields.insert("environment".to_owned(), adf_text("Chrome 120 and the iOS app, 3G throttling"));
+            issue.remote_links =
+                vec![("https://status.example.com/incidents/42".to_owned(), "Incident 42: login timeouts".to_owned())];
             issue.comments = vec![
                 Comment {
                     id: comment_id,
@@ -279,9 +359,7 @@ impl Data {
             created,
             updated: created,
             parent: Some(parent.to_owned()),
-            comments: Vec::new(),
-            history: Vec::new(),
-            links: Vec::new(),
+            ..Issue::default()
         })
     }
 
@@ -307,8 +385,9 @@ impl Data {
         self.find(key_or_id).map(|i| i.key.clone())
     }
 
+    /// The subtasks of an issue (an epic's children are not subtasks).
     pub(crate) fn subtasks(&self, key: &str) -> Vec<&Issue> {
-        self.issues.values().filter(|i| i.parent.as_deref() == Some(key)).collect()
+        self.issues.values().filter(|i| i.parent.as_deref() == Some(key) && i.issue_type == "Subtask").collect()
     }
 
     fn ref_json(&self, key: &str) -> Value {
@@ -356,19 +435,32 @@ impl Data {
                 issue
                     .links
                     .iter()
-                    .enumerate()
-                    .map(|(n, (kind, outward, other))| {
-                        let (inward, outward_name) = match *kind {
-                            "Blocks" => ("is blocked by", "blocks"),
-                            "Duplicate" => ("is duplicated by", "duplicates"),
-                            _ => ("relates to", "relates to"),
-                        };
-                        let side = if *outward { "outwardIssue" } else { "inwardIssue" };
-                        json!({ "id": (issue.id * 10 + n as u64).to_string(), "type": { "name": kind, "inward": inward, "outward": outward_name }, side: self.ref_json(other) })
+                    .map(|l| {
+                        let (name, inward, outward) = catalog::LINK_TYPES
+                            .iter()
+                            .find(|t| t.1 == l.kind)
+                            .map_or((l.kind, "relates to", "relates to"), |t| (t.1, t.2, t.3));
+                        let side = if l.outward { "outwardIssue" } else { "inwardIssue" };
+                        json!({ "id": l.id.to_string(), "type": { "name": name, "inward": inward, "outward": outward }, side: self.ref_json(&l.other) })
                     })
                     .collect(),
             ),
         );
+        for (id, value) in &issue.fields {
+            if id != "timetracking" {
+                put(id, value.clone());
+            }
+        }
+        put(
+            SPRINT,
+            if issue.sprints.is_empty() {
+                Value::Null
+            } else {
+                Value::Array(issue.sprints.iter().map(|s| catalog::sprint_json(*s, self.epoch)).collect())
+            },
+        );
+        put("worklog", worklog_page(issue, base));
+        put("timetracking", time_tracking(issue));
         put(
             "comment",
             json!({
@@ -397,6 +489,71 @@ impl Data {
         }
         json
     }
+}
+
+/// `2h 30m` from seconds, as Jira writes durations (8-hour days).
+pub(crate) fn duration_text(seconds: u64) -> String {
+    let (d, h, m) = (seconds / 28_800, seconds % 28_800 / 3600, seconds % 3600 / 60);
+    let parts: Vec<String> =
+        [(d, "d"), (h, "h"), (m, "m")].iter().filter(|(n, _)| *n > 0).map(|(n, u)| format!("{n}{u}")).collect();
+    if parts.is_empty() { "0m".to_owned() } else { parts.join(" ") }
+}
+
+/// Seconds of a Jira duration (`1d 2h 30m`, 8-hour days, 5-day weeks); `None` if malformed.
+pub(crate) fn duration_seconds(text: &str) -> Option<u64> {
+    let mut total = 0_u64;
+    let mut any = false;
+    for part in text.split_whitespace() {
+        let (num, unit) = part.split_at(part.len().checked_sub(1)?);
+        let n: u64 = num.parse().ok()?;
+        total += n * match unit {
+            "w" => 144_000,
+            "d" => 28_800,
+            "h" => 3600,
+            "m" => 60,
+            _ => return None,
+        };
+        any = true;
+    }
+    any.then_some(total)
+}
+
+pub(crate) fn worklog_json(w: &WorkEntry, issue: &Issue, base: &str) -> Value {
+    let mut json = json!({
+        "id": w.id.to_string(), "issueId": issue.id.to_string(),
+        "self": format!("{base}/rest/api/3/issue/{}/worklog/{}", issue.id, w.id),
+        "author": user_json(w.author), "updateAuthor": user_json(w.author),
+        "started": jira_time(w.started), "created": jira_time(w.started), "updated": jira_time(w.started),
+        "timeSpent": duration_text(w.seconds), "timeSpentSeconds": w.seconds
+    });
+    if let (Some(c), Some(obj)) = (&w.comment, json.as_object_mut()) {
+        obj.insert("comment".to_owned(), c.clone());
+    }
+    json
+}
+
+fn worklog_page(issue: &Issue, base: &str) -> Value {
+    let logs: Vec<Value> = issue.worklogs.iter().map(|w| worklog_json(w, issue, base)).collect();
+    json!({ "startAt": 0, "maxResults": 20, "total": logs.len(), "worklogs": logs })
+}
+
+/// Estimates and time spent, as the `timetracking` field shows them.
+fn time_tracking(issue: &Issue) -> Value {
+    let spent: u64 = issue.worklogs.iter().map(|w| w.seconds).sum();
+    let original = issue.fields.get("timetracking").and_then(|t| t.get("originalEstimate")).and_then(Value::as_str);
+    let mut out = serde_json::Map::new();
+    if let Some(o) = original.and_then(|o| duration_seconds(o).map(|s| (o, s))) {
+        out.insert("originalEstimate".to_owned(), json!(o.0));
+        out.insert("originalEstimateSeconds".to_owned(), json!(o.1));
+        let remaining = o.1.saturating_sub(spent);
+        out.insert("remainingEstimate".to_owned(), json!(duration_text(remaining)));
+        out.insert("remainingEstimateSeconds".to_owned(), json!(remaining));
+    }
+    if spent > 0 {
+        out.insert("timeSpent".to_owned(), json!(duration_text(spent)));
+        out.insert("timeSpentSeconds".to_owned(), json!(spent));
+    }
+    Value::Object(out)
 }
 
 pub(crate) fn comment_json(c: &Comment, key: &str, base: &str) -> Value {

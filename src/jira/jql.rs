@@ -13,6 +13,43 @@ pub(crate) struct Filters<'a> {
     pub(crate) text: Option<&'a str>,
     /// A date (`2026-11-01`) or a relative offset (`-7d`).
     pub(crate) updated_since: Option<&'a str>,
+    pub(crate) sprint: Option<SprintFilter<'a>>,
+}
+
+/// Which sprint a search is limited to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SprintFilter<'a> {
+    /// A started, not yet closed sprint.
+    Active,
+    /// A sprint not started yet.
+    Future,
+    /// In no sprint at all.
+    Backlog,
+    /// A sprint by name or id.
+    Named(&'a str),
+}
+
+impl<'a> SprintFilter<'a> {
+    /// "active", "next"/"future", "backlog"/"none", or a sprint name or id.
+    pub(crate) fn parse(raw: &'a str) -> Self {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "active" | "current" => Self::Active,
+            "next" | "future" => Self::Future,
+            "backlog" | "none" => Self::Backlog,
+            _ => Self::Named(raw.trim()),
+        }
+    }
+
+    /// The JQL clause.
+    pub(crate) fn clause(self) -> String {
+        match self {
+            Self::Active => "sprint in openSprints() AND sprint not in futureSprints()".to_owned(),
+            Self::Future => "sprint in futureSprints()".to_owned(),
+            Self::Backlog => "sprint is EMPTY".to_owned(),
+            Self::Named(name) if name.chars().all(|c| c.is_ascii_digit()) => format!("sprint = {name}"),
+            Self::Named(name) => format!("sprint = {}", quote(name)),
+        }
+    }
 }
 
 /// How the assignee filter is expressed in JQL.
@@ -58,6 +95,7 @@ impl Filters<'_> {
             && self.assignee.is_none()
             && self.text.is_none()
             && self.updated_since.is_none()
+            && self.sprint.is_none()
     }
 
     /// The JQL clauses joined with AND, ordered by most recently updated.
@@ -80,6 +118,9 @@ impl Filters<'_> {
         }
         if let Some(since) = self.updated_since {
             clauses.push(format!("updated >= {}", quote(since)));
+        }
+        if let Some(sprint) = self.sprint {
+            clauses.push(sprint.clause());
         }
         format!("{} ORDER BY updated DESC", clauses.join(" AND "))
     }
@@ -128,6 +169,7 @@ mod tests {
             assignee: Some(Assignee::CurrentUser),
             text: Some("login"),
             updated_since: Some("-7d"),
+            sprint: None,
         };
         assert_eq!(
             f.to_jql(),
@@ -149,6 +191,16 @@ mod tests {
         let f = Filters { assignee: Some(Assignee::AccountId("abc-1")), ..Filters::default() };
         assert_eq!(f.to_jql(), r#"assignee = "abc-1" ORDER BY updated DESC"#);
         assert!(Filters::default().is_empty());
+    }
+
+    #[test]
+    fn sprint_filters_become_sprint_clauses() {
+        let jql = |raw| Filters { sprint: Some(SprintFilter::parse(raw)), ..Filters::default() }.to_jql();
+        assert_eq!(jql("active"), "sprint in openSprints() AND sprint not in futureSprints() ORDER BY updated DESC");
+        assert_eq!(jql("backlog"), "sprint is EMPTY ORDER BY updated DESC");
+        assert_eq!(jql("DEMO Sprint 2"), r#"sprint = "DEMO Sprint 2" ORDER BY updated DESC"#);
+        assert_eq!(jql("12"), "sprint = 12 ORDER BY updated DESC");
+        assert_eq!(jql(r#"x" OR project = "SECRET"#), r#"sprint = "x\" OR project = \"SECRET" ORDER BY updated DESC"#);
     }
 
     #[test]

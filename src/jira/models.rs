@@ -57,6 +57,8 @@ pub(crate) struct Named {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct IssueType {
     #[serde(default)]
+    pub(crate) id: String,
+    #[serde(default)]
     pub(crate) name: String,
     #[serde(default)]
     pub(crate) subtask: bool,
@@ -92,6 +94,8 @@ pub(crate) struct LinkType {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct IssueLink {
+    #[serde(default)]
+    pub(crate) id: Option<String>,
     #[serde(default, rename = "type")]
     pub(crate) link_type: LinkType,
     #[serde(default)]
@@ -177,6 +181,10 @@ pub(crate) struct IssueFields {
     pub(crate) issuelinks: Vec<IssueLink>,
     #[serde(default)]
     pub(crate) parent: Option<IssueRef>,
+    /// Every other field Jira sent (custom fields, components, versions, time tracking…),
+    /// by field id, for rendering by type.
+    #[serde(flatten)]
+    pub(crate) other: serde_json::Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -257,4 +265,167 @@ pub(crate) struct StatusDetails {
     pub(crate) name: String,
     #[serde(default)]
     pub(crate) status_category: Option<StatusCategory>,
+}
+
+/// A field's type as Jira describes it (`JsonTypeBean`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FieldSchema {
+    /// `number`, `string`, `option`, `array`, `user`, `date`, `datetime`, `option-with-child`…
+    #[serde(default, rename = "type")]
+    pub(crate) kind: String,
+    /// The element type of an `array`.
+    #[serde(default)]
+    pub(crate) items: Option<String>,
+    /// The custom field type key, e.g. `com.atlassian.jira.plugin.system.customfieldtypes:float`.
+    #[serde(default)]
+    pub(crate) custom: Option<String>,
+    /// The system field it is, e.g. `duedate`.
+    #[serde(default)]
+    pub(crate) system: Option<String>,
+}
+
+/// One field of the site (`GET /rest/api/3/field`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct FieldDef {
+    #[serde(default)]
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) schema: Option<FieldSchema>,
+}
+
+/// A field on a create or edit screen, with what it accepts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ScreenField {
+    /// The field id (editmeta keys its map by it; `Jira` fills it from `fieldId` for createmeta).
+    #[serde(default)]
+    pub(crate) key: String,
+    /// createmeta's name for the id.
+    #[serde(default)]
+    pub(crate) field_id: Option<String>,
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) required: bool,
+    #[serde(default)]
+    pub(crate) schema: FieldSchema,
+    /// Options, components, versions, priorities…: each an object with `value` or `name`.
+    #[serde(default)]
+    pub(crate) allowed_values: Option<Vec<Value>>,
+}
+
+/// `GET /rest/api/3/issue/createmeta/{project}/issuetypes/{id}` (paged list of fields).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct CreateMetaPage {
+    #[serde(default, alias = "results")]
+    pub(crate) fields: Vec<ScreenField>,
+}
+
+/// `GET /rest/api/3/issue/{key}/editmeta`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct EditMeta {
+    #[serde(default)]
+    pub(crate) fields: std::collections::BTreeMap<String, ScreenField>,
+}
+
+/// A link type (`GET /rest/api/3/issueLinkType`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct LinkTypeDef {
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) inward: String,
+    #[serde(default)]
+    pub(crate) outward: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LinkTypes {
+    #[serde(default)]
+    pub(crate) issue_link_types: Vec<LinkTypeDef>,
+}
+
+/// A worklog entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Worklog {
+    #[serde(default)]
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) author: Option<User>,
+    #[serde(default)]
+    pub(crate) started: Option<String>,
+    #[serde(default)]
+    pub(crate) time_spent: Option<String>,
+    #[serde(default)]
+    pub(crate) time_spent_seconds: u64,
+    #[serde(default)]
+    pub(crate) comment: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct WorklogPage {
+    #[serde(default)]
+    pub(crate) worklogs: Vec<Worklog>,
+    #[serde(default)]
+    pub(crate) total: Option<u64>,
+}
+
+/// A remote (web) link of an issue.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct RemoteLink {
+    #[serde(default)]
+    pub(crate) object: RemoteObject,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct RemoteObject {
+    #[serde(default)]
+    pub(crate) url: String,
+    #[serde(default)]
+    pub(crate) title: String,
+}
+
+/// An agile board.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct Board {
+    #[serde(default)]
+    pub(crate) id: u64,
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default, rename = "type")]
+    pub(crate) kind: String,
+}
+
+/// A sprint of a board.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Sprint {
+    #[serde(default)]
+    pub(crate) id: u64,
+    #[serde(default)]
+    pub(crate) name: String,
+    /// `active`, `future` or `closed`.
+    #[serde(default)]
+    pub(crate) state: String,
+    #[serde(default)]
+    pub(crate) start_date: Option<String>,
+    #[serde(default)]
+    pub(crate) end_date: Option<String>,
+    #[serde(default)]
+    pub(crate) goal: Option<String>,
+}
+
+/// The agile API's page shape (`values`, `isLast`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AgilePage<T> {
+    #[serde(default = "Vec::new")]
+    pub(crate) values: Vec<T>,
+    #[serde(default)]
+    pub(crate) is_last: Option<bool>,
 }

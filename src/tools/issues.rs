@@ -9,12 +9,17 @@ use serde_json::{Map, Value, json};
 
 use super::{
     JiraMcp,
-    args::{account_id, key_arg, markdown_arg, resolve_user},
-    text::{clip, day},
+    agile::find_sprint,
+    args::{account_id, key_arg, markdown_arg, resolve_user, some_trimmed},
+    custom::{budgeted, convert, extra_pairs, resolve_all},
+    text::{clip, day, issue_line},
 };
 use crate::{
     error::ToolError,
-    jira::{Jira, adf, jql, models::Issue},
+    jira::{
+        Jira, LINE_FIELDS, adf, jql,
+        models::{FieldDef, Issue, RemoteLink, WorklogPage},
+    },
     limits::{COMMENTS, DESCRIPTION_CHARS},
 };
 
@@ -27,10 +32,11 @@ pub(crate) enum Section {
     Subtasks,
     Links,
     History,
+    Worklogs,
 }
 
-const ALL_SECTIONS: [Section; 5] =
-    [Section::Description, Section::Comments, Section::Subtasks, Section::Links, Section::History];
+const ALL_SECTIONS: [Section; 6] =
+    [Section::Description, Section::Comments, Section::Subtasks, Section::Links, Section::History, Section::Worklogs];
 
 fn default_max_chars() -> u32 {
     DESCRIPTION_CHARS.default
@@ -48,6 +54,8 @@ pub(crate) struct GetIssueParams {
     key: String,
     /// Sections to add to the core fields (default: all).
     include: Option<Vec<Section>>,
+    /// Only these other fields, by name or id (default: all non-empty ones, within a budget).
+    fields: Option<Vec<String>>,
     /// Cap on description characters ([`DESCRIPTION_CHARS`]).
     #[serde(default = "default_max_chars")]
     #[schemars(
@@ -85,6 +93,9 @@ pub(crate) struct CreateIssueParams {
     assignee: Option<String>,
     /// Parent issue key; required for subtasks.
     parent: Option<String>,
+    /// Other fields by name or id, e.g. {"Story Points": 5, "Components": ["API"]}.
+    #[schemars(schema_with = "field_values_schema")]
+    fields: Option<Map<String, Value>>,
 }
 
 /// Arguments of `update_issue`.
@@ -107,6 +118,11 @@ pub(crate) struct UpdateIssueParams {
     remove_labels: Vec<String>,
     /// "me", "none" to unassign, an email or a display name.
     assignee: Option<String>,
+    /// Other fields by name or id, e.g. {"Severity": "S2"}; null clears one.
+    #[schemars(schema_with = "field_values_schema")]
+    fields: Option<Map<String, Value>>,
+    /// Move to "active", "next", a sprint name or id, or "backlog".
+    sprint: Option<String>,
 }
 
 /// Arguments of `transition_issue`.
@@ -119,6 +135,17 @@ pub(crate) struct TransitionIssueParams {
     status: String,
     /// Comment in Markdown to add with the move.
     comment: Option<String>,
+}
+
+/// `fields` maps names to plain values: text, numbers, or lists of names.
+fn field_values_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "type": ["string", "number", "array", "null"],
+            "items": { "type": "string" }
+        }
+    })
 }
 
 fn check_labels(labels: &[String]) -> Result<(), ToolError> {
@@ -142,9 +169,10 @@ async fn check_priority(jira: &Jira, name: &str) -> Result<String, ToolError> {
 #[tool_router(router = issues_router, vis = "pub(crate)")]
 impl JiraMcp {
     /// One issue's whole story in one call: type, status, priority, people, labels, dates, parent,
+    /// other non-empty fields (story points, sprint, components, custom fields; `fields` picks),
     /// then the sections in `include` (default all): description as Markdown (capped, with a
-    /// visible truncation marker), newest comments, subtasks, links, recent status changes.
-    /// Not for finding issues (use search_issues).
+    /// visible truncation marker), newest comments, subtasks or an epic's children, links and web
+    /// links, worklogs, recent status changes. Not for finding issues (use search_issues).
     #[tool(annotations(title = "Get issue", read_only_hint = true, open_world_hint = true))]
     pub(crate) async fn get_issue(&self, Parameters(p): Parameters<GetIssueParams>) -> Result<String, ToolError> {
         let key = key_arg(&p.key)?;
@@ -158,16 +186,22 @@ impl JiraMcp {
             return Err(ToolError::InvalidInput(format!("max_comments must be {COMMENTS}, got {}", p.max_comments)));
         }
         let include = p.include.unwrap_or_else(|| ALL_SECTIONS.to_vec());
+        let only = match p.fields.as_deref().filter(|f| !f.is_empty()) {
+            Some(names) => Some(resolve_all(&self.jira, names).await?),
+            None => None,
+        };
         let opts = RenderOptions {
             include,
             description_max_chars: p.description_max_chars as usize,
             max_comments: p.max_comments as usize,
+            only,
         };
         self.render_issue(&key, &opts).await
     }
 
     /// Create an issue. Description is Markdown (converted to Jira's format). Assignee: "me", an
-    /// email or a name. An unknown project or issue type is refused with the valid ones listed.
+    /// email or a name. `fields` sets other fields by name (describe_fields lists them). Unknown
+    /// projects, types, fields or options are refused with the valid ones listed, before sending.
     /// Returns the new key. Not for changing an existing issue (use update_issue).
     #[tool(annotations(
         title = "Create issue",
@@ -222,13 +256,18 @@ impl JiraMcp {
                 account_id(&self.jira, choice).await?.map_or(Value::Null, |id| json!({ "accountId": id })),
             );
         }
+        if let Some(extra) = p.fields.as_ref().filter(|f| !f.is_empty()) {
+            let screen = self.jira.create_screen(&project, &issue_type.id).await?;
+            fields.extend(convert(&self.jira, &screen, extra).await?);
+        }
         let key = self.jira.create_issue(Value::Object(fields)).await?;
         Ok(format!("Created {key} ({} in {project}): {summary}\nView it with get_issue key={key}.", issue_type.name))
     }
 
-    /// Change an issue's summary, description (Markdown), priority, labels (add/remove) and/or
-    /// assignee ("none" unassigns) in one call. Only the given fields change. Not for status
-    /// changes (use transition_issue) or comments (use add_comment).
+    /// Change an issue's summary, description (Markdown), priority, labels (add/remove), assignee
+    /// ("none" unassigns), other fields by name (`fields`) and/or its sprint in one call. Only
+    /// the given fields change. Not for status changes (use transition_issue) or comments
+    /// (use add_comment).
     #[tool(annotations(
         title = "Update issue",
         read_only_hint = false,
@@ -271,18 +310,48 @@ impl JiraMcp {
             desc.extend(p.remove_labels.iter().map(|l| format!("-{l}")));
             changed.push(format!("labels {}", desc.join(" ")));
         }
-        if changed.is_empty() {
+        if let Some(extra) = p.fields.as_ref().filter(|f| !f.is_empty()) {
+            let screen = self.jira.edit_screen(&key).await?;
+            let converted = convert(&self.jira, &screen, extra).await?;
+            for id in converted.keys() {
+                changed.push(screen.iter().find(|f| &f.key == id).map_or_else(|| id.clone(), |f| f.name.clone()));
+            }
+            fields.extend(converted);
+        }
+        let sprint = match some_trimmed(p.sprint.as_ref()) {
+            Some(s) if s.eq_ignore_ascii_case("backlog") => Some(None),
+            Some(s) => {
+                let project = key.split('-').next().unwrap_or_default();
+                Some(Some(find_sprint(&self.jira, project, s).await?))
+            }
+            None => None,
+        };
+        if changed.is_empty() && sprint.is_none() {
             return Err(ToolError::InvalidInput(
-                "nothing to change: give at least one of summary, description, priority, add_labels, remove_labels, assignee".to_owned(),
+                "nothing to change: give at least one of summary, description, priority, add_labels, remove_labels, assignee, fields, sprint".to_owned(),
             ));
         }
+        let edit_needed = !fields.is_empty() || !ops.is_empty();
         let mut body = json!({ "fields": fields });
         if !ops.is_empty()
             && let Some(obj) = body.as_object_mut()
         {
             obj.insert("update".to_owned(), json!({ "labels": ops }));
         }
-        self.jira.edit_issue(&key, &body).await?;
+        if edit_needed {
+            self.jira.edit_issue(&key, &body).await?;
+        }
+        match sprint {
+            Some(Some(target)) => {
+                self.jira.move_to_sprint(target.id, std::slice::from_ref(&key)).await?;
+                changed.push(format!("sprint={}", target.name));
+            }
+            Some(None) => {
+                self.jira.move_to_backlog(std::slice::from_ref(&key)).await?;
+                changed.push("moved to the backlog".to_owned());
+            }
+            None => {}
+        }
         Ok(format!("Updated {key}: {}", changed.join(", ")))
     }
 
@@ -344,6 +413,8 @@ struct RenderOptions {
     include: Vec<Section>,
     description_max_chars: usize,
     max_comments: usize,
+    /// Only these extra fields (`None`: every non-empty one, within the budget).
+    only: Option<Vec<FieldDef>>,
 }
 
 impl Default for RenderOptions {
@@ -352,6 +423,7 @@ impl Default for RenderOptions {
             include: ALL_SECTIONS.to_vec(),
             description_max_chars: DESCRIPTION_CHARS.default as usize,
             max_comments: COMMENTS.default as usize,
+            only: None,
         }
     }
 }
@@ -364,39 +436,78 @@ impl JiraMcp {
     }
 
     /// Fetches and renders one issue; shared by `get_issue` and the `jira://issue/{key}` resource.
+    /// One request for the issue (all fields, or the core ones plus those asked for), the remote
+    /// links beside it when links are shown, an epic's children after it, and the field catalogue
+    /// once per process.
     async fn render_issue(&self, key: &str, opts: &RenderOptions) -> Result<String, ToolError> {
         let has = |s: Section| opts.include.contains(&s);
-        let mut fields = vec![
-            "summary",
-            "status",
-            "assignee",
-            "reporter",
-            "priority",
-            "issuetype",
-            "labels",
-            "created",
-            "updated",
-            "parent",
-            "project",
-        ];
-        if has(Section::Description) {
-            fields.push("description");
-        }
-        if has(Section::Comments) {
-            fields.push("comment");
-        }
-        if has(Section::Subtasks) {
-            fields.push("subtasks");
-        }
-        if has(Section::Links) {
-            fields.push("issuelinks");
-        }
-        let issue = self.jira.issue(key, &fields.join(","), has(Section::History)).await?;
-        Ok(render(&issue, opts))
+        let fields = match &opts.only {
+            None => "*all".to_owned(),
+            Some(only) => {
+                let mut fields: Vec<&str> = CORE_FIELDS.to_vec();
+                fields.extend(SECTION_FIELDS.iter().filter(|(s, _)| has(*s)).map(|(_, f)| *f));
+                fields.extend(only.iter().map(|f| f.id.as_str()));
+                fields.join(",")
+            }
+        };
+        let (issue, remote, catalogue) = tokio::join!(
+            self.jira.issue(key, &fields, has(Section::History)),
+            async { if has(Section::Links) { self.jira.remote_links(key).await.ok() } else { None } },
+            self.jira.field_catalogue(),
+        );
+        let issue = issue?;
+        // The catalogue only names custom fields: without it they show by id.
+        let catalogue = catalogue.unwrap_or_default();
+        let is_epic = issue.fields.issuetype.as_ref().is_some_and(|t| t.name.eq_ignore_ascii_case("Epic"));
+        let children = if is_epic && has(Section::Subtasks) {
+            let jql = format!("parent = {} ORDER BY key ASC", jql::quote(&issue.key));
+            self.jira.search(&jql, LINE_FIELDS, EPIC_CHILDREN, None).await.map(|p| p.issues).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let extras = Extras { catalogue: &catalogue, remote: remote.unwrap_or_default(), children };
+        Ok(render(&issue, opts, &extras))
     }
 }
 
-fn render(issue: &Issue, opts: &RenderOptions) -> String {
+/// The fields of the header, always fetched.
+const CORE_FIELDS: &[&str] = &[
+    "summary",
+    "status",
+    "assignee",
+    "reporter",
+    "priority",
+    "issuetype",
+    "labels",
+    "created",
+    "updated",
+    "parent",
+    "project",
+];
+/// The field each section needs.
+const SECTION_FIELDS: &[(Section, &str)] = &[
+    (Section::Description, "description"),
+    (Section::Comments, "comment"),
+    (Section::Subtasks, "subtasks"),
+    (Section::Links, "issuelinks"),
+    (Section::Worklogs, "worklog"),
+    (Section::Worklogs, "timetracking"),
+];
+/// Most children of an epic listed.
+const EPIC_CHILDREN: u32 = 20;
+/// Characters of extra fields shown before "+N more fields".
+const FIELDS_BUDGET: usize = 600;
+/// Newest worklogs shown.
+const WORKLOGS_SHOWN: usize = 3;
+
+/// What `render` shows besides the issue itself.
+struct Extras<'a> {
+    catalogue: &'a [FieldDef],
+    remote: Vec<RemoteLink>,
+    children: Vec<Issue>,
+}
+
+fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
     let f = &issue.fields;
     let has = |s: Section| opts.include.contains(&s);
     let mut out = String::new();
@@ -424,6 +535,11 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
     if let Some(parent) = &f.parent {
         let summary = parent.fields.as_ref().and_then(|x| x.summary.as_deref()).unwrap_or_default();
         let _ = writeln!(out, "Parent: {} {}", parent.key, clip(summary, 60));
+    }
+    let pairs = extra_pairs(extras.catalogue, &f.other, opts.only.as_deref());
+    if !pairs.is_empty() {
+        let budget = if opts.only.is_some() { usize::MAX } else { FIELDS_BUDGET };
+        let _ = writeln!(out, "{}", budgeted(&pairs, budget));
     }
     if has(Section::Description) {
         let text = f.description.as_ref().map(adf::to_markdown).unwrap_or_default();
@@ -457,8 +573,14 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
             );
         }
     }
-    if has(Section::Links) && !f.issuelinks.is_empty() {
-        let _ = writeln!(out, "\n## Links ({})", f.issuelinks.len());
+    if !extras.children.is_empty() {
+        let _ = writeln!(out, "\n## Children ({})", extras.children.len());
+        for c in &extras.children {
+            let _ = writeln!(out, "- {}", issue_line(c));
+        }
+    }
+    if has(Section::Links) && (!f.issuelinks.is_empty() || !extras.remote.is_empty()) {
+        let _ = writeln!(out, "\n## Links ({})", f.issuelinks.len() + extras.remote.len());
         for l in &f.issuelinks {
             let (verb, other) = match (&l.outward_issue, &l.inward_issue) {
                 (Some(o), _) => (l.link_type.outward.as_deref().unwrap_or(&l.link_type.name), o),
@@ -474,6 +596,12 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
                 of.status.map(|x| x.name).unwrap_or_default()
             );
         }
+        for r in &extras.remote {
+            let _ = writeln!(out, "- web link: {} | {}", clip(&r.object.title, 60), r.object.url);
+        }
+    }
+    if has(Section::Worklogs) {
+        render_worklogs(&mut out, f);
     }
     if has(Section::Comments) {
         let page = f.comment.clone().unwrap_or_default();
@@ -521,4 +649,36 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
         }
     }
     out.trim_end().to_owned()
+}
+
+/// The newest worklogs and the total, from the issue's `worklog` field.
+fn render_worklogs(out: &mut String, f: &crate::jira::models::IssueFields) {
+    let Some(page) = f.other.get("worklog").and_then(|w| serde_json::from_value::<WorklogPage>(w.clone()).ok()) else {
+        return;
+    };
+    if page.worklogs.is_empty() {
+        return;
+    }
+    let total: u64 = page.worklogs.iter().map(|w| w.time_spent_seconds).sum();
+    let count = page.total.unwrap_or(page.worklogs.len() as u64);
+    let _ = writeln!(out, "\n## Work log ({count} entries, {} logged; newest first)", hours(total));
+    let mut logs: Vec<_> = page.worklogs.iter().collect();
+    logs.sort_by(|a, b| b.started.cmp(&a.started));
+    for w in logs.into_iter().take(WORKLOGS_SHOWN) {
+        let comment = w.comment.as_ref().map(adf::to_markdown).filter(|c| !c.trim().is_empty());
+        let _ = writeln!(
+            out,
+            "- {} {}: {}{}",
+            day(w.started.as_deref()),
+            w.author.as_ref().map_or("unknown", |a| a.label()),
+            w.time_spent.as_deref().unwrap_or("?"),
+            comment.map(|c| format!(" | {}", clip(&c, 120).replace('\n', " "))).unwrap_or_default()
+        );
+    }
+}
+
+/// `3.5h` for 12600 seconds.
+fn hours(seconds: u64) -> String {
+    let h = seconds as f64 / 3600.0;
+    if h.fract() == 0.0 { format!("{h:.0}h") } else { format!("{h:.1}h") }
 }

@@ -7,10 +7,13 @@ use chrono::{DateTime, Utc};
 use rmcp::{handler::server::wrapper::Parameters, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::{
     JiraMcp,
+    agile::{find_sprint, sprint_label},
     args::{UserChoice, resolve_user, some_trimmed},
+    custom::{resolve_all, value_text},
     paging::{decode_cursor, encode_cursor},
     text::{clip, day, issue_line},
 };
@@ -18,8 +21,9 @@ use crate::{
     error::ToolError,
     jira::{
         LINE_FIELDS,
-        jql::{self, Assignee, Filters},
-        models::Issue,
+        fields::SPRINT_TYPE,
+        jql::{self, Assignee, Filters, SprintFilter},
+        models::{Issue, Sprint},
     },
     limits::{PAGE_SIZE, SCAN_ISSUES, STALE_DAYS},
 };
@@ -53,6 +57,10 @@ pub(crate) struct SearchIssuesParams {
     page_size: u32,
     /// Cursor from the previous page's MORE AVAILABLE line; omit for page 1.
     cursor: Option<String>,
+    /// "active", "next", "backlog", or a sprint name or id.
+    sprint: Option<String>,
+    /// Extra columns, by field name or id, e.g. ["Story Points"].
+    fields: Option<Vec<String>>,
 }
 
 fn default_max_issues() -> u32 {
@@ -71,6 +79,8 @@ pub(crate) struct SummarizeProjectParams {
     project: Option<String>,
     /// JQL scope instead of a project, e.g. `project = DEMO AND sprint in openSprints()`.
     jql: Option<String>,
+    /// With project: a sprint ("active", "next", name or id) to report on.
+    sprint: Option<String>,
     /// Open issues not updated for this many days count as stale ([`STALE_DAYS`]).
     #[serde(default = "default_stale_days")]
     #[schemars(
@@ -91,8 +101,8 @@ pub(crate) struct SummarizeProjectParams {
 impl JiraMcp {
     /// Find issues by JQL or simple filters; one line per issue:
     /// `KEY | summary | status | assignee | priority | updated`.
-    /// Give `jql`, or any of project/status/assignee/text/updated_since (ANDed, newest first), not both.
-    /// Paging: the output ends with `MORE AVAILABLE: ... cursor="..."` (repeat the same query with that
+    /// Give `jql`, or any of project/status/assignee/text/updated_since/sprint (ANDed, newest first),
+    /// not both; `fields` adds columns. Paging: the output ends with `MORE AVAILABLE: ... cursor="..."` (repeat the same query with that
     /// cursor) or `END OF RESULTS`. Not for one issue's details (use get_issue) or for counts and
     /// breakdowns (use summarize_project).
     #[tool(annotations(title = "Search issues", read_only_hint = true, open_world_hint = true))]
@@ -108,7 +118,13 @@ impl JiraMcp {
             Some(c) => Some(decode_cursor(&jql, c, "search_issues")?),
             None => None,
         };
-        let page = self.jira.search(&jql, LINE_FIELDS, p.page_size, token.as_deref()).await?;
+        let columns = match p.fields.as_deref().filter(|f| !f.is_empty()) {
+            Some(names) => resolve_all(&self.jira, names).await?,
+            None => Vec::new(),
+        };
+        let mut fields: Vec<&str> = LINE_FIELDS.to_vec();
+        fields.extend(columns.iter().map(|c| c.id.as_str()));
+        let page = self.jira.search(&jql, &fields, p.page_size, token.as_deref()).await?;
         let mut out = String::with_capacity(128 + page.issues.len() * 96);
         let _ = writeln!(out, "JQL: {jql}");
         if page.issues.is_empty() {
@@ -116,6 +132,10 @@ impl JiraMcp {
         }
         for issue in &page.issues {
             out.push_str(&issue_line(issue));
+            for c in &columns {
+                let value = issue.fields.other.get(&c.id).and_then(|v| value_text(c.schema.as_ref(), v));
+                let _ = write!(out, " | {}: {}", c.name, clip(value.as_deref().unwrap_or("-"), 40));
+            }
             out.push('\n');
         }
         match page.next_page_token.as_deref().filter(|_| page.is_last != Some(true)) {
@@ -133,17 +153,31 @@ impl JiraMcp {
 
     /// Aggregate view of a project or JQL scope, computed server-side over up to max_issues issues:
     /// counts by status, assignee and priority, the oldest open issues and the stale ones
-    /// (open, not updated for stale_days). Use it for "how is project X doing" instead of paging
-    /// through search_issues. Not for listing specific issues (use search_issues).
+    /// (open, not updated for stale_days); with sprint, also done vs remaining issues and story
+    /// points, scope added after the start and carry-over. Use it for "how is project X doing"
+    /// instead of paging through search_issues. Not for listing issues (use search_issues).
     #[tool(annotations(title = "Summarize project", read_only_hint = true, open_world_hint = true))]
     pub(crate) async fn summarize_project(
         &self,
         Parameters(p): Parameters<SummarizeProjectParams>,
     ) -> Result<String, ToolError> {
+        let sprint = match (some_trimmed(p.sprint.as_ref()), some_trimmed(p.project.as_ref())) {
+            (Some(wanted), Some(project)) => Some(find_sprint(&self.jira, project, wanted).await?),
+            (Some(_), None) => {
+                return Err(ToolError::InvalidInput(
+                    "sprint needs project: sprints belong to a project's board (e.g. project=DEMO, sprint=\"active\")"
+                        .to_owned(),
+                ));
+            }
+            (None, _) => None,
+        };
         let jql = match (some_trimmed(p.project.as_ref()), some_trimmed(p.jql.as_ref())) {
             (Some(project), None) => {
                 let key = jql::project_key(project).map_err(ToolError::InvalidInput)?;
-                format!("project = {} ORDER BY created ASC", jql::quote(&key))
+                match &sprint {
+                    Some(s) => format!("project = {} AND sprint = {} ORDER BY created ASC", jql::quote(&key), s.id),
+                    None => format!("project = {} ORDER BY created ASC", jql::quote(&key)),
+                }
             }
             (None, Some(q)) => q.to_owned(),
             (Some(_), Some(_)) => {
@@ -159,12 +193,79 @@ impl JiraMcp {
         if !SCAN_ISSUES.contains(p.max_issues) {
             return Err(ToolError::InvalidInput(format!("max_issues must be {SCAN_ISSUES}, got {}", p.max_issues)));
         }
-        let fields = ["summary", "status", "assignee", "priority", "created", "updated"];
-        let (issues, capped) = self.jira.search_all(&jql, &fields, p.max_issues as usize).await?;
-        let complete = !capped;
-        let total = if complete { None } else { self.jira.approximate_count(&jql).await.ok() };
-        Ok(summarize(&jql, &issues, total, complete, p.stale_days, Utc::now()))
+        let mut fields = vec!["summary", "status", "assignee", "priority", "created", "updated"];
+        let Some(sprint) = sprint else {
+            let (issues, capped) = self.jira.search_all(&jql, &fields, p.max_issues as usize).await?;
+            let total = if capped { self.jira.approximate_count(&jql).await.ok() } else { None };
+            return Ok(summarize(&jql, &issues, total, !capped, p.stale_days, Utc::now()));
+        };
+        // A sprint adds story points and the sprint field (when the site has them) and the history.
+        let catalogue = self.jira.field_catalogue().await?;
+        let points = self.jira.resolve_field("Story Points").await?.ok().map(|f| f.id);
+        let sprint_field = catalogue
+            .iter()
+            .find(|f| f.schema.as_ref().and_then(|s| s.custom.as_deref()) == Some(SPRINT_TYPE))
+            .map(|f| f.id.clone());
+        fields.extend(points.iter().chain(sprint_field.iter()).map(String::as_str));
+        let (issues, capped) = self.jira.search_all_with_changelog(&jql, &fields, p.max_issues as usize).await?;
+        let total = if capped { self.jira.approximate_count(&jql).await.ok() } else { None };
+        let head = sprint_progress(&sprint, &issues, points.as_deref(), sprint_field.as_deref());
+        Ok(format!("{head}\n{}", summarize(&jql, &issues, total, !capped, p.stale_days, Utc::now())))
     }
+}
+
+/// Done vs remaining (issues and story points), scope added after the start, carry-over.
+fn sprint_progress(sprint: &Sprint, issues: &[Issue], points: Option<&str>, sprint_field: Option<&str>) -> String {
+    let pts = |i: &Issue| points.and_then(|p| i.fields.other.get(p)).and_then(Value::as_f64).unwrap_or(0.0);
+    let done = |i: &&Issue| i.fields.status.as_ref().is_some_and(|s| s.is_done());
+    let (finished, open): (Vec<&Issue>, Vec<&Issue>) = issues.iter().partition(done);
+    let sum = |v: &[&Issue]| v.iter().map(|i| pts(i)).sum::<f64>();
+    let start = sprint.start_date.as_deref().and_then(|d| parse_time(Some(d)));
+    let added: Vec<&str> = issues
+        .iter()
+        .filter(|i| {
+            i.changelog.iter().flat_map(|c| &c.histories).any(|h| {
+                h.items.iter().any(|item| {
+                    item.field.eq_ignore_ascii_case("sprint")
+                        && item.to_string.as_deref().is_some_and(|t| t.contains(&sprint.name))
+                }) && start.is_some_and(|s| parse_time(h.created.as_deref()).is_some_and(|c| c > s))
+            })
+        })
+        .map(|i| i.key.as_str())
+        .collect();
+    let carried: Vec<&str> = issues
+        .iter()
+        .filter(|i| {
+            sprint_field.and_then(|f| i.fields.other.get(f)).and_then(Value::as_array).is_some_and(|sprints| {
+                sprints.iter().any(|s| s.get("id").and_then(Value::as_u64).is_some_and(|id| id != sprint.id))
+            })
+        })
+        .map(|i| i.key.as_str())
+        .collect();
+    let keys = |v: &[&str]| {
+        let shown: Vec<&str> = v.iter().take(10).copied().collect();
+        let more = v.len().saturating_sub(10);
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!(" ({}{})", shown.join(", "), if more > 0 { format!(", +{more}") } else { String::new() })
+        }
+    };
+    let points_note = if points.is_some() { "" } else { " (this site has no Story Points field)" };
+    let goal = sprint.goal.as_deref().filter(|g| !g.is_empty()).map(|g| format!(" | goal: {g}")).unwrap_or_default();
+    format!(
+        "Sprint: {}{goal}\nDone: {} issues, {} points | Remaining: {} issues, {} points{points_note}\n\
+         Added after the sprint started: {}{}\nCarried over from earlier sprints: {}{}",
+        sprint_label(sprint),
+        finished.len(),
+        sum(&finished),
+        open.len(),
+        sum(&open),
+        added.len(),
+        keys(&added),
+        carried.len(),
+        keys(&carried),
+    )
 }
 
 impl JiraMcp {
@@ -190,17 +291,18 @@ impl JiraMcp {
             }),
             text: some_trimmed(p.text.as_ref()),
             updated_since: since,
+            sprint: some_trimmed(p.sprint.as_ref()).map(SprintFilter::parse),
         };
         match (some_trimmed(p.jql.as_ref()), filters.is_empty()) {
             (Some(q), true) => Ok(q.to_owned()),
             (Some(_), false) => Err(ToolError::InvalidInput(
-                "give either jql or the simple filters (project, status, assignee, text, updated_since), not both; \
+                "give either jql or the simple filters (project, status, assignee, text, updated_since, sprint), not both; \
                  put the filter into the JQL instead, e.g. `project = DEMO AND status = Done`"
                     .to_owned(),
             )),
             (None, false) => Ok(filters.to_jql()),
             (None, true) => Err(ToolError::InvalidInput(
-                "no search criteria: give jql or at least one of project, status, assignee, text, updated_since \
+                "no search criteria: give jql or at least one of project, status, assignee, text, updated_since, sprint \
                  (Jira refuses unbounded searches)"
                     .to_owned(),
             )),

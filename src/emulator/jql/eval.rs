@@ -8,7 +8,10 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::parse::{Expr, Op, Query, Value};
 use crate::{
-    emulator::state::{Data, ISSUE_TYPES, Issue, PRIORITIES, PROJECTS, STATUSES, USERS},
+    emulator::{
+        catalog::SPRINTS,
+        state::{Data, ISSUE_TYPES, Issue, PRIORITIES, PROJECTS, STATUSES, USERS},
+    },
     jira::adf,
 };
 
@@ -95,6 +98,7 @@ fn user_matches(idx: Option<usize>, v: &Value, me: usize) -> bool {
         Value::Text(t) => idx
             .and_then(|i| USERS.get(i))
             .is_some_and(|u| u.account_id == t || u.email.eq_ignore_ascii_case(t) || u.name.eq_ignore_ascii_case(t)),
+        Value::Sprints(_) => false,
     }
 }
 
@@ -124,7 +128,7 @@ fn clause(field: &str, op: Op, values: &[Value], i: &Issue, me: usize, now: Date
     let first = values.first();
     let text = |v: &Value| match v {
         Value::Text(t) => t.clone(),
-        Value::CurrentUser => String::new(),
+        Value::CurrentUser | Value::Sprints(_) => String::new(),
     };
     let eq_any = |pred: &dyn Fn(&Value) -> bool| values.iter().any(pred);
     let positive = match field {
@@ -166,6 +170,23 @@ fn clause(field: &str, op: Op, values: &[Value], i: &Issue, me: usize, now: Date
             Op::IsEmpty => return i.labels.is_empty(),
             Op::IsNotEmpty => return !i.labels.is_empty(),
             _ => eq_any(&|v| i.labels.iter().any(|l| l.eq_ignore_ascii_case(&text(v)))),
+        },
+        "sprint" => match op {
+            Op::IsEmpty => return i.sprints.is_empty(),
+            Op::IsNotEmpty => return !i.sprints.is_empty(),
+            _ => eq_any(&|v| {
+                i.sprints.iter().filter_map(|id| SPRINTS.iter().find(|s| s.0 == *id)).any(|s| match v {
+                    Value::Sprints(f) => match f.as_str() {
+                        "opensprints" => s.3 != "closed",
+                        "closedsprints" => s.3 == "closed",
+                        _ => s.3 == "future",
+                    },
+                    other => {
+                        let t = text(other);
+                        t == s.0.to_string() || t.eq_ignore_ascii_case(s.2)
+                    }
+                })
+            }),
         },
         "parent" => match op {
             Op::IsEmpty => return i.parent.is_none(),

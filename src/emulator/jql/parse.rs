@@ -38,6 +38,8 @@ pub(crate) enum Op {
 pub(crate) enum Value {
     Text(String),
     CurrentUser,
+    /// `openSprints()`, `closedSprints()`, `futureSprints()`, lower-cased.
+    Sprints(String),
 }
 
 /// Fields the emulator knows; anything else gets Jira's "does not exist" error.
@@ -59,6 +61,7 @@ pub(crate) const FIELDS: &[&str] = &[
     "created",
     "updated",
     "parent",
+    "sprint",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -299,7 +302,12 @@ impl Parser {
                 return Err(self.expect_err("operator"));
             }
         };
-        let values = if matches!(op, Op::In | Op::NotIn) {
+        // `in` takes a list, or a function that returns one (`sprint in openSprints()`).
+        let function_list =
+            matches!(self.peek(), Some(Tok::Word(_))) && self.toks.get(self.pos + 1) == Some(&Tok::LParen);
+        let values = if matches!(op, Op::In | Op::NotIn) && function_list {
+            vec![self.value()?]
+        } else if matches!(op, Op::In | Op::NotIn) {
             if self.next() != Some(Tok::LParen) {
                 self.pos -= 1;
                 return Err(self.expect_err("'('"));
@@ -330,8 +338,11 @@ impl Parser {
                         self.pos -= 1;
                         return Err(self.expect_err("')'"));
                     }
-                    return if w.eq_ignore_ascii_case("currentUser") {
+                    let lower = w.to_ascii_lowercase();
+                    return if lower == "currentuser" {
                         Ok(Value::CurrentUser)
+                    } else if matches!(lower.as_str(), "opensprints" | "closedsprints" | "futuresprints") {
+                        Ok(Value::Sprints(lower))
                     } else {
                         Err(format!("Error in the JQL Query: Unable to find JQL function '{w}()'."))
                     };
