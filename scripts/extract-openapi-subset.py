@@ -3,7 +3,8 @@
 
     scripts/extract-openapi-subset.py [path/to/jira-platform.v3.json] > tests/fixtures/jira-openapi-subset.json
 
-The default input is ../shared/jira-openapi/jira-platform.v3.json (Atlassian's unmodified spec, Apache-2.0).
+The default input is ../shared/jira-openapi/jira-platform.v3.json (Atlassian's unmodified spec, Apache-2.0);
+the agile operations come from jira-agile.v3.json beside it.
 For each operation: the success status codes, the property names of the success response schema, the request
 body's property names and whether it allows extra properties, and the query parameter names.
 tests/openapi_contract.rs checks the emulator against this file, so the emulator keeps Jira's shapes.
@@ -32,14 +33,34 @@ OPERATIONS = [
     ("get", "/rest/api/3/priority/search"),
     ("get", "/rest/api/3/search"),
     ("post", "/rest/api/3/search"),
+    ("get", "/rest/api/3/field"),
+    ("get", "/rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}"),
+    ("get", "/rest/api/3/issue/{issueIdOrKey}/editmeta"),
+    ("get", "/rest/api/3/issue/{issueIdOrKey}/worklog"),
+    ("post", "/rest/api/3/issue/{issueIdOrKey}/worklog"),
+    ("get", "/rest/api/3/issue/{issueIdOrKey}/remotelink"),
+    ("get", "/rest/api/3/issueLinkType"),
+    ("post", "/rest/api/3/issueLink"),
+    ("delete", "/rest/api/3/issueLink/{linkId}"),
+]
+
+# Jira Software's agile API, from the second spec.
+AGILE_OPERATIONS = [
+    ("get", "/rest/agile/1.0/board"),
+    ("get", "/rest/agile/1.0/board/{boardId}/sprint"),
+    ("post", "/rest/agile/1.0/sprint/{sprintId}/issue"),
+    ("post", "/rest/agile/1.0/backlog/issue"),
 ]
 
 
 def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     default = os.path.join(here, "..", "..", "shared", "jira-openapi", "jira-platform.v3.json")
-    spec = json.load(open(sys.argv[1] if len(sys.argv) > 1 else default))
-    schemas = spec["components"]["schemas"]
+    platform_path = sys.argv[1] if len(sys.argv) > 1 else default
+    spec = json.load(open(platform_path))
+    agile = json.load(open(os.path.join(os.path.dirname(platform_path), "jira-agile.v3.json")))
+
+    schemas = {}
 
     def resolve(schema):
         while schema and "$ref" in schema:
@@ -57,8 +78,10 @@ def main() -> None:
         return {"array": False, "properties": sorted(props), "additional": schema.get("additionalProperties", True) is not False}
 
     out = []
-    for method, path in OPERATIONS:
-        op = spec["paths"][path][method]
+    for source, method, path in [(spec, m, p) for m, p in OPERATIONS] + [(agile, m, p) for m, p in AGILE_OPERATIONS]:
+        schemas.clear()
+        schemas.update(source["components"]["schemas"])
+        op = source["paths"][path][method]
         ok = sorted(c for c in op["responses"] if c.startswith("2"))
         body = op["responses"][ok[0]].get("content", {}).get("application/json", {}).get("schema") if ok else None
         request = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
@@ -71,7 +94,9 @@ def main() -> None:
             "request": shape(request) if request else None,
             "query": sorted(p["name"] for p in op.get("parameters", []) if p.get("in") == "query"),
         })
-    json.dump({"source": "Atlassian Jira Cloud platform OpenAPI, info.version " + spec["info"]["version"], "operations": out}, sys.stdout, indent=1, sort_keys=True)
+    source = "Atlassian Jira Cloud platform OpenAPI, info.version " + spec["info"]["version"]
+    source += "; Jira Software Cloud OpenAPI, version " + agile["info"]["version"]
+    json.dump({"source": source, "operations": out}, sys.stdout, indent=1, sort_keys=True)
     print()
 
 

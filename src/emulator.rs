@@ -184,10 +184,18 @@ fn router(state: AppState) -> Router {
         .fallback(not_found_route);
     // Each .layer() wraps what came before, so the last one is outermost:
     // count every arrival, then auth (401 before anything else), then faults and the burst limit.
+    // `/_emulator/stats` is added after the layers: benchmarks read the request count
+    // without counting themselves, and it needs no credentials (loopback only).
     api.layer(middleware::from_fn_with_state(state.clone(), limits))
         .layer(middleware::from_fn(auth))
         .layer(middleware::from_fn_with_state(state.clone(), count))
+        .route("/_emulator/stats", get(stats))
         .with_state(state)
+}
+
+/// Requests received so far (not a Jira endpoint: the benchmarks' window into the emulator).
+async fn stats(State(state): State<AppState>) -> Response {
+    axum::Json(serde_json::json!({ "requests": state.lock().arrivals.len() })).into_response()
 }
 
 async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -28,7 +28,13 @@ fn subset() -> Value {
 
 /// A concrete request for each spec operation.
 fn example(method: &str, path: &str) -> (String, Option<Value>) {
-    let concrete = path.replace("{issueIdOrKey}", "DEMO-1").replace("{projectIdOrKey}", "DEMO");
+    let concrete = path
+        .replace("{issueIdOrKey}", "DEMO-1")
+        .replace("{projectIdOrKey}", "DEMO")
+        .replace("{issueTypeId}", "10002")
+        .replace("{linkId}", "10010")
+        .replace("{boardId}", "1")
+        .replace("{sprintId}", "2");
     let body = match (method, path) {
         ("POST", "/rest/api/3/search/jql") => {
             Some(json!({ "jql": "project = DEMO", "fields": ["summary", "status"], "maxResults": 5 }))
@@ -42,11 +48,19 @@ fn example(method: &str, path: &str) -> (String, Option<Value>) {
             Some(json!({ "body": { "type": "doc", "version": 1, "content": [] } }))
         }
         ("POST", "/rest/api/3/search") => Some(json!({ "jql": "project = DEMO" })),
+        ("POST", "/rest/api/3/issue/{issueIdOrKey}/worklog") => {
+            Some(json!({ "timeSpent": "1h 30m", "started": "2026-11-30T09:00:00.000+0000" }))
+        }
+        ("POST", "/rest/api/3/issueLink") => Some(json!({
+            "type": { "name": "Relates" }, "inwardIssue": { "key": "DEMO-2" }, "outwardIssue": { "key": "DEMO-3" } })),
+        ("POST", "/rest/agile/1.0/sprint/{sprintId}/issue") => Some(json!({ "issues": ["DEMO-2"] })),
+        ("POST", "/rest/agile/1.0/backlog/issue") => Some(json!({ "issues": ["DEMO-3"] })),
         _ => None,
     };
     let query = match path {
         "/rest/api/3/user/search" => "?query=sam",
         "/rest/api/3/issue/{issueIdOrKey}" if method == "DELETE" => "?deleteSubtasks=true",
+        "/rest/agile/1.0/board" => "?projectKeyOrId=DEMO",
         _ => "",
     };
     (format!("{concrete}{query}"), body)
@@ -65,10 +79,10 @@ async fn emulator_answers_every_used_operation_in_the_specs_shape() {
     let emu = common::emulator().await;
     let http = reqwest::Client::new();
     let ops = subset()["operations"].as_array().unwrap().clone();
-    assert!(ops.len() >= 17, "the fixture lists the operations jira-mcp uses");
-    // Deletes last, so the other operations still find DEMO-1.
+    assert!(ops.len() >= 30, "the fixture lists the operations jira-mcp uses");
+    // Deletes last, so the other operations still find DEMO-1, and the issue itself very last.
     let mut ordered = ops.clone();
-    ordered.sort_by_key(|op| op["method"] == "DELETE");
+    ordered.sort_by_key(|op| (op["method"] == "DELETE", op["path"] == "/rest/api/3/issue/{issueIdOrKey}"));
     for op in ordered {
         let method = op["method"].as_str().unwrap();
         let path = op["path"].as_str().unwrap();
@@ -102,6 +116,12 @@ async fn emulator_answers_every_used_operation_in_the_specs_shape() {
         let json: Value = serde_json::from_str(&text).unwrap();
         if shape["array"] == true {
             for item in json.as_array().unwrap_or_else(|| panic!("{name}: expected an array")) {
+                check_keys(&name, item, allowed);
+            }
+        } else if path == "/rest/api/3/issue/{issueIdOrKey}/remotelink" {
+            // The spec declares one RemoteIssueLink, but Jira answers a list of them when no
+            // globalId is given: each element must have the declared shape.
+            for item in json.as_array().unwrap_or_else(|| panic!("{name}: expected a list")) {
                 check_keys(&name, item, allowed);
             }
         } else {
