@@ -284,7 +284,8 @@ impl Data {
             "Users on slow networks see **Session expired** after 10 s on the login page.\n\n\
              ## Steps to reproduce\n\n1. Throttle the network to 3G\n2. Open `/login`\n3. Submit valid credentials\n\n\
              ## Notes\n\n- Happens on web and mobile\n- Started after the 4.2 release\n\n\
-             ```js\nfetch('/api/session', { timeout: 10000 })\n```",
+             ```js\nfetch('/api/session', { timeout: 10000 })\n```\n\n\
+             :::warning\nOnly on 3G: [@Sam Rivera](accountId:acc-sam) reproduces it every time.\n:::",
         );
         self.subtask("DEMO-1", "Raise the session request timeout", "Done", now - Duration::days(20));
         self.subtask("DEMO-1", "Add a retry with backoff on the login call", "In Progress", now - Duration::days(10));

@@ -69,10 +69,50 @@ pub(crate) async fn account_id(jira: &Jira, choice: UserChoice) -> Result<Option
     }
 }
 
-/// Converts a Markdown argument to ADF after checking its size (`field` names it in the error).
-pub(crate) fn markdown_arg(field: &str, text: &str) -> Result<serde_json::Value, ToolError> {
+/// Converts a Markdown argument to ADF after checking its size (`field` names it in the
+/// error). `@email` mentions become real mentions (`[@Name](accountId:…)`), so the person
+/// is notified; an unknown or ambiguous address is refused with the candidates.
+pub(crate) async fn markdown_arg(jira: &Jira, field: &str, text: &str) -> Result<serde_json::Value, ToolError> {
     crate::jira::adf::check_markdown(text).map_err(|m| ToolError::InvalidInput(format!("{field}: {m}")))?;
-    Ok(crate::jira::adf::from_markdown(text))
+    let text = expand_mentions(jira, text).await?;
+    Ok(crate::jira::adf::from_markdown(&text))
+}
+
+/// Replaces `@someone@example.com` outside code with the mention form.
+async fn expand_mentions(jira: &Jira, text: &str) -> Result<String, ToolError> {
+    let mut out = String::with_capacity(text.len());
+    let mut in_fence = false;
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        }
+        if in_fence || !line.contains('@') {
+            out.push_str(line);
+            continue;
+        }
+        let mut first = true;
+        for word in line.split(' ') {
+            if !first {
+                out.push(' ');
+            }
+            first = false;
+            let address = word.strip_prefix('@').map(|w| w.trim_end_matches(['.', ',', ';', ':', '!', '?', ')']));
+            match address.filter(|a| a.contains('@') && a.contains('.') && !a.contains('`')) {
+                Some(email) => {
+                    let rest = word.get(1 + email.len()..).unwrap_or_default();
+                    match resolve_user(jira, email).await? {
+                        UserChoice::Account { id, label } => out.push_str(&format!("[@{label}](accountId:{id}){rest}")),
+                        _ => out.push_str(word),
+                    }
+                }
+                None => out.push_str(word),
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Parses a key argument, mapping the problem to an `InvalidInput` tool error.

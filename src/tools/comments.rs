@@ -37,7 +37,7 @@ impl JiraMcp {
         if p.body.trim().is_empty() {
             return Err(ToolError::InvalidInput("body is empty; give the comment text in Markdown".to_owned()));
         }
-        let id = self.jira.add_comment(&key, markdown_arg("body", &p.body)?).await?;
+        let id = self.jira.add_comment(&key, markdown_arg(&self.jira, "body", &p.body).await?).await?;
         Ok(format!("Added comment {id} to {key}."))
     }
 }

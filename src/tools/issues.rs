@@ -106,8 +106,10 @@ pub(crate) struct UpdateIssueParams {
     key: String,
     /// New one-line title.
     summary: Option<String>,
-    /// New description in Markdown (replaces the old one).
+    /// New description in Markdown; see description_mode.
     description: Option<String>,
+    /// replace (default; refused if it would drop mentions, panels, media…), append, or replace_all (accepts the loss).
+    description_mode: Option<DescriptionMode>,
     /// New priority name.
     priority: Option<String>,
     /// Labels to add.
@@ -146,6 +148,19 @@ fn field_values_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
             "items": { "type": "string" }
         }
     })
+}
+
+/// How update_issue's description meets the current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum DescriptionMode {
+    /// Replace it, unless that drops rich content the current one has.
+    #[default]
+    Replace,
+    /// Add the Markdown at the end, leaving the rest untouched.
+    Append,
+    /// Replace it even if rich content is lost.
+    ReplaceAll,
 }
 
 fn check_labels(labels: &[String]) -> Result<(), ToolError> {
@@ -238,7 +253,7 @@ impl JiraMcp {
         fields.insert("issuetype".to_owned(), json!({ "name": issue_type.name }));
         fields.insert("summary".to_owned(), json!(summary));
         if let Some(d) = p.description.as_deref().filter(|d| !d.trim().is_empty()) {
-            fields.insert("description".to_owned(), markdown_arg("description", d)?);
+            fields.insert("description".to_owned(), markdown_arg(&self.jira, "description", d).await?);
         }
         if let Some(pr) = p.priority.as_deref() {
             fields.insert("priority".to_owned(), json!({ "name": check_priority(&self.jira, pr).await? }));
@@ -289,8 +304,25 @@ impl JiraMcp {
             changed.push("summary".to_owned());
         }
         if let Some(d) = p.description.as_deref() {
-            fields.insert("description".to_owned(), markdown_arg("description", d)?);
-            changed.push("description".to_owned());
+            let new = markdown_arg(&self.jira, "description", d).await?;
+            let mode = p.description_mode.unwrap_or_default();
+            let value = match mode {
+                DescriptionMode::ReplaceAll => new,
+                DescriptionMode::Replace | DescriptionMode::Append => {
+                    let current = self.jira.issue(&key, "description", false).await?.fields.description;
+                    let current = current.filter(|c| c.is_object()).unwrap_or_else(|| adf::from_markdown(""));
+                    if mode == DescriptionMode::Append {
+                        append_blocks(current, new)
+                    } else {
+                        refuse_loss(&key, &current, &new)?;
+                        new
+                    }
+                }
+            };
+            fields.insert("description".to_owned(), value);
+            changed.push(
+                if mode == DescriptionMode::Append { "description (appended)" } else { "description" }.to_owned(),
+            );
         }
         if let Some(pr) = p.priority.as_deref() {
             let name = check_priority(&self.jira, pr).await?;
@@ -394,8 +426,10 @@ impl JiraMcp {
                  Move through one of them first, or check the status name"
             )));
         };
-        let comment =
-            p.comment.as_deref().filter(|c| !c.trim().is_empty()).map(|c| markdown_arg("comment", c)).transpose()?;
+        let comment = match p.comment.as_deref().filter(|c| !c.trim().is_empty()) {
+            Some(c) => Some(markdown_arg(&self.jira, "comment", c).await?),
+            None => None,
+        };
         let with_comment = comment.is_some();
         self.jira.transition(&key, &t.id, comment).await?;
         Ok(format!(
@@ -468,6 +502,30 @@ impl JiraMcp {
         let extras = Extras { catalogue: &catalogue, remote: remote.unwrap_or_default(), children };
         Ok(render(&issue, opts, &extras))
     }
+}
+
+/// Refuses a replacement that drops rich content of the current text, naming it.
+fn refuse_loss(key: &str, current: &Value, new: &Value) -> Result<(), ToolError> {
+    let lost = adf::lost_nodes(current, new);
+    if lost.is_empty() {
+        return Ok(());
+    }
+    Err(ToolError::InvalidInput(format!(
+        "nothing was written: the new description of {key} would drop {} that the current one has. Keep them by \
+         editing the text get_issue shows with their forms intact ([@Name](accountId:…), :::panel … :::, \
+         ![…](attachment:…), [kind](adf:…)); or use description_mode \"append\" to add at the end, or \
+         \"replace_all\" to accept the loss",
+        lost.join(", ")
+    )))
+}
+
+/// `current` with the blocks of `addition` after its own.
+fn append_blocks(mut current: Value, addition: Value) -> Value {
+    let extra = addition.get("content").and_then(Value::as_array).cloned().unwrap_or_default();
+    if let Some(Value::Array(content)) = current.get_mut("content") {
+        content.extend(extra);
+    }
+    current
 }
 
 /// The fields of the header, always fetched.

@@ -95,7 +95,10 @@ impl JiraMcp {
         let key = key_arg(&p.key)?;
         let spent = check_duration(&p.time_spent)?;
         let started = started_at(some_trimmed(p.started.as_ref()))?;
-        let comment = some_trimmed(p.comment.as_ref()).map(|c| markdown_arg("comment", c)).transpose()?;
+        let comment = match some_trimmed(p.comment.as_ref()) {
+            Some(c) => Some(markdown_arg(&self.jira, "comment", c).await?),
+            None => None,
+        };
         let log = self.jira.add_worklog(&key, &spent, &started, comment).await?;
         Ok(format!(
             "Logged {} on {key} (worklog {}, started {}).",
