@@ -22,6 +22,8 @@ let
     "#!${python3.interpreter}\n" + builtins.readFile ./tests/mcp_call.py
   );
   httpAddress = "127.0.0.1:8808";
+  # Test-only; 48 characters.
+  httpToken = "vm-test-http-token-0123456789abcdef0123456789abc";
 in
 testers.runNixOSTest {
   name = "jira-mcp";
@@ -34,7 +36,8 @@ testers.runNixOSTest {
 
     # Test-only secrets; a real host points these at sops-nix/agenix output.
     environment.etc."jira-mcp/jira-api-token".text = "test-jira-token";
-    environment.etc."jira-mcp/http-tokens".text = "test-http-token\n";
+    # The server refuses tokens shorter than 32 characters (exit 2).
+    environment.etc."jira-mcp/http-tokens".text = "${httpToken}\n";
 
     services.jira-mcp = {
       enable = true;
@@ -158,7 +161,7 @@ testers.runNixOSTest {
           machine.succeed("systemctl show jira-mcp -p DynamicUser | grep -qx DynamicUser=yes")
           machine.succeed("systemctl show jira-mcp -p NoNewPrivileges | grep -qx NoNewPrivileges=yes")
           env = machine.succeed("systemctl show jira-mcp -p Environment")
-          assert "test-jira-token" not in env and "test-http-token" not in env, env
+          assert "test-jira-token" not in env and "${httpToken}" not in env, env
           assert "JIRA_API_TOKEN_FILE=/run/credentials/jira-mcp.service/jira-api-token" in env or "%d/jira-api-token" in env, env
           status = machine.succeed(
               "curl -s -o /dev/null -w '%{http_code}' -X POST"

@@ -25,4 +25,6 @@ in
   testScript = test.testScript { nodes.machine.services.jira-mcp.package = stubPackage; };
   mcpCall = builtins.head (builtins.filter (p: p ? text) machine.environment.systemPackages);
   services = machine.services.jira-mcp;
+  # The test's files under /etc (its secrets), path -> text.
+  etc = builtins.mapAttrs (_: f: f.text) machine.environment.etc;
 }
