@@ -33,9 +33,21 @@ fn process_identity(pid: u32) -> Option<String> {
     Some(format!("{pid}:{start}"))
 }
 
-/// This process's owner label value.
+/// This process's pid namespace (the inode of /proc/self/ns/pid): a pid
+/// from another namespace (a jira-mcp in a container) means nothing here.
+fn pid_namespace() -> Option<String> {
+    let link = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    Some(link.to_str()?.strip_prefix("pid:[")?.strip_suffix(']')?.to_owned())
+}
+
+/// This process's owner label value: `pid:start-time:pid-namespace`.
 pub(super) fn my_identity() -> String {
-    process_identity(std::process::id()).unwrap_or_else(|| format!("{}:?", std::process::id()))
+    let pid = std::process::id();
+    let id = process_identity(pid).unwrap_or_else(|| format!("{pid}:?"));
+    match pid_namespace() {
+        Some(ns) => format!("{id}:{ns}"),
+        None => id,
+    }
 }
 
 /// Longest a sandbox container can legitimately exist: the largest run
@@ -57,12 +69,20 @@ pub(super) enum Liveness {
     Unknown,
 }
 
-/// Liveness of the owner `pid:start-time`. `identity` reads /proc (it
-/// answers `None` for a hidden process as for a missing one); `kill(pid, 0)`,
-/// which /proc's visibility does not affect, tells "no such process" (ESRCH)
-/// from "exists" (success or EPERM).
+/// Liveness of the owner `pid:start-time[:pid-namespace]` (labels of older
+/// versions have no namespace: taken as ours). An owner in another pid
+/// namespace cannot be told. `identity` reads /proc (it answers `None` for a
+/// hidden process as for a missing one); `kill(pid, 0)`, which /proc's
+/// visibility does not affect, tells "no such process" (ESRCH) from "exists"
+/// (success or EPERM).
 fn liveness(owner: &str, identity: impl Fn(u32) -> Option<String>) -> Liveness {
-    let Some((pid, start)) = owner.split_once(':') else { return Liveness::Unknown };
+    let mut parts = owner.splitn(3, ':');
+    let (Some(pid), Some(start)) = (parts.next(), parts.next()) else { return Liveness::Unknown };
+    if let Some(ns) = parts.next()
+        && pid_namespace().as_deref() != Some(ns)
+    {
+        return Liveness::Unknown;
+    }
     let Ok(pid) = pid.parse::<u32>() else { return Liveness::Unknown };
     let Ok(raw) = i32::try_from(pid) else { return Liveness::Unknown };
     if raw <= 0 {
@@ -70,7 +90,7 @@ fn liveness(owner: &str, identity: impl Fn(u32) -> Option<String>) -> Liveness {
     }
     match identity(pid) {
         Some(seen) if start != "?" => {
-            if seen == owner {
+            if seen == format!("{pid}:{start}") {
                 Liveness::Alive
             } else {
                 Liveness::Dead
@@ -202,11 +222,24 @@ mod tests {
     fn liveness_of_real_processes_through_proc() {
         let me = my_identity();
         assert_eq!(liveness(&me, process_identity), Liveness::Alive);
-        let (pid, start) = me.split_once(':').unwrap();
-        assert_eq!(liveness(&format!("{pid}:{start}1"), process_identity), Liveness::Dead, "recycled pid");
+        let [pid, start, ns] = me.splitn(3, ':').collect::<Vec<_>>()[..] else { panic!("{me}") };
+        assert_eq!(liveness(&format!("{pid}:{start}1:{ns}"), process_identity), Liveness::Dead, "recycled pid");
+        assert_eq!(liveness(&format!("{pid}:{start}"), process_identity), Liveness::Alive, "a label without namespace");
         assert_eq!(liveness(&format!("{}:1", dead_pid()), process_identity), Liveness::Dead);
         assert_eq!(liveness("garbage", process_identity), Liveness::Unknown);
         assert_eq!(liveness("0:1", process_identity), Liveness::Unknown);
+    }
+
+    #[test]
+    fn an_owner_in_another_pid_namespace_is_unknown_not_dead() {
+        let ns = pid_namespace().unwrap();
+        assert!(my_identity().ends_with(&format!(":{ns}")), "{}", my_identity());
+        let dead = dead_pid();
+        // A pid from a container's namespace says nothing about ours.
+        assert_eq!(liveness(&format!("{dead}:1:1"), process_identity), Liveness::Unknown);
+        // Control: the same dead pid in our namespace is told as dead, and we are alive.
+        assert_eq!(liveness(&format!("{dead}:1:{ns}"), process_identity), Liveness::Dead);
+        assert_eq!(liveness(&my_identity(), process_identity), Liveness::Alive);
     }
 
     #[test]
