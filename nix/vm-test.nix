@@ -254,7 +254,7 @@ testers.runNixOSTest {
           machine.wait_for_open_port(8808)
           machine.succeed("systemctl show jira-mcp -p DynamicUser | grep -qx DynamicUser=yes")
           machine.succeed("systemctl show jira-mcp -p NoNewPrivileges | grep -qx NoNewPrivileges=yes")
-          machine.succeed("systemctl show jira-mcp -p RestartPreventExitStatus | grep -qx 'RestartPreventExitStatus=2'")
+          machine.succeed("systemctl show jira-mcp -p RestartPreventExitStatus | grep -Eq '^RestartPreventExitStatus=(.* )?2( |$)'")
           env = machine.succeed("systemctl show jira-mcp -p Environment")
           # The probe shows the environment (JIRA_USERNAME), not the secrets.
           absent("demo-token", env, "JIRA_USERNAME=demo@example.com")
