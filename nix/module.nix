@@ -142,8 +142,10 @@ in
         default = null;
         example = "/run/secrets/jira-mcp-http-tokens";
         description = ''
-          File with one or more bearer tokens, one per line. Required with
-          http.enable. systemd reads it (LoadCredential) and the server gets
+          File with one or more bearer tokens, one per line, each at least 32
+          characters (`openssl rand -hex 32` gives 64); the server refuses a
+          shorter one and exits with status 2. Required with http.enable.
+          systemd reads it (LoadCredential) and the server gets
           JIRA_MCP_HTTP_TOKEN_FILE=$CREDENTIALS_DIRECTORY/http-tokens.
         '';
       };
@@ -243,6 +245,10 @@ in
           SocketBindDeny = [ "any" ];
           Restart = "on-failure";
           RestartSec = "5s";
+          # Exit status 2 is a configuration error (a short token, a bad
+          # variable): restarting cannot fix it, so the unit stops and says
+          # why instead of crash-looping.
+          RestartPreventExitStatus = [ 2 ];
         };
       };
     })

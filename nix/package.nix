@@ -4,6 +4,7 @@
 { lib
 , craneLib
 , advisory-db
+, cacert
 }:
 let
   root = ../.;
@@ -80,10 +81,17 @@ in
     # tests are #[ignore = "needs Docker + runsc"] and are skipped here. They
     # run with --run-ignored all on a prepared host; the VM test covers the
     # deployed sandbox.
+    #
+    # Nor CA certificates: stdenv exports SSL_CERT_FILE=/no-cert-file.crt.
+    # The server needs none for the emulator's http:// URL, but some tests'
+    # own HTTP clients (reqwest::Client::new(), rmcp's) load the platform
+    # roots. cacert's setup hook points SSL_CERT_FILE at its bundle.
+    # scripts/check-nix re-enacts this run, with and without the bundle.
     nextest = craneLib.cargoNextest (
       commonArgs
       // {
         inherit cargoArtifacts;
+        nativeBuildInputs = [ cacert ];
         partitions = 1;
         partitionType = "count";
         cargoNextestPartitionsExtraArgs = "--no-tests=pass";

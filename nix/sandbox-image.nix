@@ -10,8 +10,12 @@
 #   seccomp profile denies execve under runsc; the VM test checks that
 #   subprocess.run fails.
 # - Non-root: user and group 65534 (nobody, from dockerTools.fakeNss).
-# - The tag is derived from the image configuration's store hash (tag = null),
-#   so every change of contents yields a new tag: passthru.imageTag.
+# - tag = null: the tag is the hash part of the store path of the image's
+#   configuration derivation (`<name>-conf.json`), passthru.imageTag. That
+#   path is input-addressed: it changes when anything the image is built
+#   from changes (so a changed image gets a new tag), and may also change
+#   when the contents do not (e.g. a nixpkgs bump that rebuilds python3
+#   identically). It is not a digest of the image's layers.
 # - Drop-in for the Debian image of the host setup: /usr/bin/python3 exists
 #   and is the default command, so the server's `/usr/bin/python3 -` works.
 { dockerTools

@@ -14,11 +14,25 @@
 ''
   nix_image='${imageRef}'
   image_stream='${imageStream}'
-  load_command="$image_stream | docker load"
 
   note() {
     printf 'jira-mcp (nix): %s\n' "$*" >&2
   }
+
+  # The daemon the server reaches (bollard): DOCKER_HOST when it is a unix://
+  # socket, otherwise /var/run/docker.sock. The docker CLI below is pinned to
+  # the same one, so CLI contexts (DOCKER_CONTEXT, `docker context use`)
+  # cannot load the image into another daemon.
+  case "''${DOCKER_HOST:-}" in
+    unix://*) docker_host=$DOCKER_HOST ;;
+    *) docker_host=unix:///var/run/docker.sock ;;
+  esac
+  docker_socket=''${docker_host#unix://}
+  load_command="$image_stream | DOCKER_HOST=$docker_host docker load"
+  server_docker() (
+    unset DOCKER_CONTEXT
+    DOCKER_HOST=$docker_host exec docker "$@"
+  )
 
   # Load the Nix-built sandbox image into Docker unless it is already there.
   # Never fatal: without the image the server still starts and run_python
@@ -29,14 +43,18 @@
       note "load the image with: $load_command"
       return 0
     fi
-    if docker image inspect "$nix_image" >/dev/null 2>&1; then
+    if [ ! -S "$docker_socket" ] || [ ! -r "$docker_socket" ] || [ ! -w "$docker_socket" ]; then
+      note "cannot use the Docker socket $docker_socket (missing, or this user may not use it); run_python needs it, then load the image once with: $load_command"
+      return 0
+    fi
+    if server_docker image inspect "$nix_image" >/dev/null 2>&1; then
       return 0
     fi
     note "loading sandbox image $nix_image into Docker (first start only)"
-    if "$image_stream" | docker load >&2; then
+    if "$image_stream" | server_docker load >&2; then
       note "loaded $nix_image"
     else
-      note "could not load the image (is the Docker daemon running and its socket accessible?)"
+      note "could not load the image (is the Docker daemon running?)"
       note "load it with: $load_command"
     fi
   }

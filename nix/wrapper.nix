@@ -3,13 +3,16 @@
 # can still be overridden from the environment. The script text is in
 # wrapper-script.nix; what it does:
 #
-#   JIRA_MCP_SANDBOX_IMAGE    jira-mcp-sandbox:<content-derived tag>
+#   JIRA_MCP_SANDBOX_IMAGE    jira-mcp-sandbox:<tag> (the hash of the image
+#                             config derivation's store path, input-addressed)
 #   JIRA_MCP_IMAGE_SOURCE     nix (reported by `jira-mcp doctor`)
 #   JIRA_MCP_SECCOMP_PROFILE  the store copy of seccomp/run_python.json
 #   JIRA_MCP_SANDBOX_RUNTIME  runsc
 #
 # and loads the image into Docker when it is missing, or prints the one
-# command that does.
+# command that does: through the daemon the server uses (DOCKER_HOST when
+# unix://, else /var/run/docker.sock; never a docker CLI context), and only
+# when that socket is accessible.
 { lib
 , writeShellApplication
 , unwrapped

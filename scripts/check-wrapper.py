@@ -8,8 +8,11 @@ the header writeShellApplication adds (bash, errexit, nounset, pipefail),
 then runs it against a fake `docker` and a fake server that reports its
 arguments and environment. Checks that stdout carries nothing but the
 server's output (it is the MCP channel), that the image is loaded only when
-missing, that the one load command is printed when Docker is unusable, and
-that environment overrides win. Runs `bash -n`, and shellcheck when it is
+missing, that the one load command is printed when Docker is unusable (one
+line, nothing streamed, when the socket is not accessible), that the docker
+CLI is pinned to the daemon the server reaches (DOCKER_HOST when unix://,
+else /var/run/docker.sock; never a CLI context), and that environment
+overrides win. Runs `bash -n`, and shellcheck when it is
 installed. Exit status 0 when every case passes.
 """
 
@@ -17,6 +20,7 @@ import json
 import os
 import pathlib
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +41,7 @@ print(json.dumps({"argv": sys.argv[1:], "env": {k: os.environ.get(k) for k in ke
 # when $FAKE_LOAD_FAILS=1.
 FAKE_DOCKER = """#!/usr/bin/env bash
 echo "docker $*" >> "$FAKE_DOCKER_LOG"
+echo "${DOCKER_HOST-<unset>} ${DOCKER_CONTEXT-<unset>}" >> "$FAKE_DOCKER_LOG.env"
 case "$1 ${2:-}" in
   "image inspect") [ "${FAKE_IMAGE_PRESENT:-0}" = 1 ] ;;
   "load ")
@@ -89,11 +94,16 @@ class Case:
     def __init__(self, tmp, script, paths):
         self.tmp, self.script, self.paths = tmp, script, paths
         self.log = tmp / "docker.log"
+        self.env_log = tmp / "docker.log.env"
         self.bin_with_docker = tmp / "bin-docker"
         self.bin_without_docker = tmp / "bin-nodocker"
         for d in (self.bin_with_docker, self.bin_without_docker):
             d.mkdir()
         write_exe(self.bin_with_docker / "docker", FAKE_DOCKER)
+        # A real unix socket stands in for dockerd's (the launcher checks it).
+        self.socket_path = tmp / "docker.sock"
+        self.socket = socket.socket(socket.AF_UNIX)
+        self.socket.bind(str(self.socket_path))
         # Only what the launcher and the fakes need, never the host's docker.
         for tool in ("bash", "cat", "python3", "env"):
             found = shutil.which(tool)
@@ -101,12 +111,14 @@ class Case:
                 os.symlink(found, d / tool)
 
     def run(self, argv=(), docker=True, **env):
-        if self.log.exists():
-            self.log.unlink()
+        for log in (self.log, self.env_log):
+            if log.exists():
+                log.unlink()
         environ = {
             "PATH": str(self.bin_with_docker if docker else self.bin_without_docker),
             "FAKE_DOCKER_LOG": str(self.log),
             "HOME": str(self.tmp),
+            "DOCKER_HOST": f"unix://{self.socket_path}",
         }
         environ.update(env)
         proc = subprocess.run([str(self.script), *argv], env=environ, capture_output=True, text=True, timeout=30)
@@ -120,7 +132,10 @@ class Case:
 
 
 def cases(c, p):
-    load_cmd = f"{p['imageStream']} | docker load"
+    load_cmd = f"{p['imageStream']} | DOCKER_HOST=unix://{c.socket_path} docker load"
+
+    def docker_env():
+        return c.env_log.read_text().splitlines() if c.env_log.exists() else []
 
     def image_present():
         out, err, calls = c.run(["demo"], FAKE_IMAGE_PRESENT="1")
@@ -175,9 +190,33 @@ def cases(c, p):
         out, _, _ = c.run(argv, FAKE_IMAGE_PRESENT="1")
         assert out["argv"] == argv, out
 
+    def inaccessible_socket_is_one_line_and_no_stream():
+        absent = c.tmp / "absent.sock"
+        out, err, calls = c.run(["demo"], DOCKER_HOST=f"unix://{absent}")
+        assert out["argv"] == ["demo"], out
+        assert calls == [], f"nothing may reach docker: {calls}"
+        assert "streaming image" not in err, err
+        lines = err.splitlines()
+        assert len(lines) == 1 and f"cannot use the Docker socket {absent}" in lines[0], err
+        assert f"{p['imageStream']} | DOCKER_HOST=unix://{absent} docker load" in lines[0], err
+
+    def cli_reaches_the_servers_daemon_not_a_context():
+        c.run(["demo"], DOCKER_CONTEXT="elsewhere")
+        seen = docker_env()
+        assert seen and all(e == f"unix://{c.socket_path} <unset>" for e in seen), seen
+
+    def tcp_docker_host_is_ignored_as_the_server_ignores_it():
+        out, err, calls = c.run(["demo"], DOCKER_HOST="tcp://127.0.0.1:2375")
+        if calls:
+            assert all(e.startswith("unix:///var/run/docker.sock ") for e in docker_env()), docker_env()
+        else:
+            assert "cannot use the Docker socket /var/run/docker.sock" in err, err
+
     return [image_present, image_missing_is_loaded, load_failure_prints_the_command,
             no_docker_cli_prints_the_command, other_image_is_left_alone, overrides_win,
-            help_touches_no_docker, arguments_are_passed_verbatim]
+            help_touches_no_docker, arguments_are_passed_verbatim,
+            inaccessible_socket_is_one_line_and_no_stream, cli_reaches_the_servers_daemon_not_a_context,
+            tcp_docker_host_is_ignored_as_the_server_ignores_it]
 
 
 def main():

@@ -52,15 +52,45 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// The reqwest client for `config.base_url`.
+///
+/// A plain `http://` site (the emulator, a loopback test server) gets an empty
+/// root store: it needs no CA certificates, so it works where there are none
+/// (the Nix build sandbox), and an `https://` redirect from it fails instead
+/// of being trusted. An `https://` site uses the platform's roots
+/// (`SSL_CERT_FILE`, `SSL_CERT_DIR`, else the system store); with none usable
+/// the error says which variable to set.
+fn http_client(config: &JiraConfig) -> Result<reqwest::Client, Error> {
+    let plain = config.base_url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"));
+    let builder = reqwest::Client::builder()
+        .timeout(config.request_timeout)
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("jira-mcp/", env!("CARGO_PKG_VERSION")));
+    let builder = if plain { builder.tls_certs_only(Vec::<reqwest::Certificate>::new()) } else { builder };
+    builder.build().map_err(|e| {
+        let mut cause = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(err) = source {
+            cause = err.to_string();
+            source = err.source();
+        }
+        let detail = if plain {
+            cause
+        } else {
+            format!(
+                "no usable TLS root certificates ({cause}); set SSL_CERT_FILE to a PEM file of trusted CA \
+                 certificates, e.g. /etc/ssl/certs/ca-certificates.crt"
+            )
+        };
+        Error::Unreachable { url: config.base_url.clone(), detail }
+    })
+}
+
 impl Client {
-    /// Builds the client. Fails only if the TLS backend cannot initialise.
+    /// Builds the client. Fails only when an `https://` site finds no usable TLS root
+    /// certificates ([`http_client`]).
     pub(crate) fn new(config: &JiraConfig) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("jira-mcp/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Unreachable { url: config.base_url.clone(), detail: e.to_string() })?;
+        let http = http_client(config)?;
         let quota = Quota::per_second(config.rate_per_second).allow_burst(config.burst);
         Ok(Self {
             http,
