@@ -141,12 +141,13 @@ pub(crate) struct TransitionIssueParams {
 
 /// `fields` maps names to plain values: text, numbers, or lists of names.
 fn field_values_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    // One `anyOf` branch per kind of value: a `type` array and a schema without any keyword
+    // both draw warnings from strict schema linters.
     schemars::json_schema!({
         "type": "object",
-        "additionalProperties": {
-            "type": ["string", "number", "array", "null"],
-            "items": { "type": "string" }
-        }
+        "additionalProperties": { "anyOf": [
+            { "type": "string" }, { "type": "number" }, { "type": "array", "items": { "type": "string" } }, { "type": "null" }
+        ] }
     })
 }
 
