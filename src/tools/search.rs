@@ -12,12 +12,12 @@ use super::{
     JiraMcp,
     args::{UserChoice, resolve_user, some_trimmed},
     paging::{decode_cursor, encode_cursor},
-    text::{clip, day, issue_line},
+    text::{clip, day, issue_line, unreadable_note},
 };
 use crate::{
     error::ToolError,
     jira::{
-        LINE_FIELDS,
+        self, LINE_FIELDS,
         jql::{self, Assignee, Filters},
         models::Issue,
     },
@@ -108,7 +108,10 @@ impl JiraMcp {
             Some(c) => Some(decode_cursor(&jql, c, "search_issues")?),
             None => None,
         };
-        let page = self.jira.search(&jql, LINE_FIELDS, p.page_size, token.as_deref()).await?;
+        let page = match self.jira.search(&jql, LINE_FIELDS, p.page_size, token.as_deref()).await {
+            Ok(page) => page,
+            Err(e) => return Err(self.unknown_project(some_trimmed(p.project.as_ref()), e).await),
+        };
         let mut out = String::with_capacity(128 + page.issues.len() * 96);
         let _ = writeln!(out, "JQL: {jql}");
         if page.issues.is_empty() {
@@ -116,6 +119,10 @@ impl JiraMcp {
         }
         for issue in &page.issues {
             out.push_str(&issue_line(issue));
+            out.push('\n');
+        }
+        if let Some(note) = unreadable_note(&page.issues) {
+            out.push_str(&note);
             out.push('\n');
         }
         match page.next_page_token.as_deref().filter(|_| page.is_last != Some(true)) {
@@ -160,7 +167,10 @@ impl JiraMcp {
             return Err(ToolError::InvalidInput(format!("max_issues must be {SCAN_ISSUES}, got {}", p.max_issues)));
         }
         let fields = ["summary", "status", "assignee", "priority", "created", "updated"];
-        let (issues, capped) = self.jira.search_all(&jql, &fields, p.max_issues as usize).await?;
+        let (issues, capped) = match self.jira.search_all(&jql, &fields, p.max_issues as usize).await {
+            Ok(found) => found,
+            Err(e) => return Err(self.unknown_project(some_trimmed(p.project.as_ref()), e).await),
+        };
         let complete = !capped;
         let total = if complete { None } else { self.jira.approximate_count(&jql).await.ok() };
         Ok(summarize(&jql, &issues, total, complete, p.stale_days, Utc::now()))
@@ -168,6 +178,25 @@ impl JiraMcp {
 }
 
 impl JiraMcp {
+    /// A search that named a project failed with 400 or 404: if the project is
+    /// not among the visible ones, say that (with the list) instead.
+    async fn unknown_project(&self, project: Option<&str>, e: jira::Error) -> ToolError {
+        let Some(raw) = project.filter(|_| matches!(e, jira::Error::BadJql { .. } | jira::Error::NotFound { .. }))
+        else {
+            return e.into();
+        };
+        let Ok(key) = jql::project_key(raw) else { return e.into() };
+        match self.jira.project_not_found(&key).await {
+            jira::Error::ProjectNotFound { visible: Some(list), .. }
+                if list.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key)) =>
+            {
+                e.into()
+            }
+            jira::Error::ProjectNotFound { visible: None, .. } => e.into(),
+            other => other.into(),
+        }
+    }
+
     /// The JQL for a search: the caller's, or one composed from the filters.
     async fn search_jql(&self, p: &SearchIssuesParams) -> Result<String, ToolError> {
         let project =
@@ -247,6 +276,9 @@ fn summarize(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Scope: {jql}");
+    if let Some(note) = unreadable_note(issues) {
+        let _ = writeln!(out, "{note} They count as \"-\" below.");
+    }
     if complete {
         let _ = writeln!(out, "Issues: {} (all scanned)", issues.len());
     } else {
