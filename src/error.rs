@@ -17,7 +17,10 @@ use rmcp::{
 };
 
 use crate::{
-    jira::{self, error::TOKEN_URL},
+    jira::{
+        self,
+        error::{TOKEN_URL, took},
+    },
     sandbox,
 };
 
@@ -177,11 +180,6 @@ fn jira_sentence(e: &jira::Error) -> String {
         ),
         E::Unconfirmed { write, cause } => unconfirmed_sentence(write, cause),
     }
-}
-
-/// `12 s`, or `0.4 s` under a second.
-fn took(d: std::time::Duration) -> String {
-    if d.as_secs() >= 10 { format!("{} s", d.as_secs_f64().round()) } else { format!("{:.1} s", d.as_secs_f64()) }
 }
 
 /// A write whose outcome is unknown: never advise a blind retry; say how to find out.

@@ -464,17 +464,17 @@ fn strip_position(detail: &str) -> String {
     detail.split(" at line ").next().unwrap_or(detail).to_owned()
 }
 
-/// A write that Jira answers with 204 No Content. A 2xx with any other body is
-/// accepted only if it is JSON (Jira may add a representation); an empty 200
-/// or a page is not Jira's answer to this call.
+/// A write that Jira answers with 204 No Content (edit, transition, delete:
+/// Atlassian's spec gives no other success). Any other 2xx is not Jira's answer
+/// to this call: a page, an empty 200 or a JSON body from something in between.
 fn no_content(reply: &Reply) -> Result<(), Error> {
     if reply.status == StatusCode::NO_CONTENT {
         return Ok(());
     }
-    match foreign(reply) {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    Err(foreign(reply).unwrap_or_else(|| Error::Decode {
+        field: None,
+        detail: format!("expected 204 No Content, got {} with a JSON body", reply.status.as_u16()),
+    }))
 }
 
 #[cfg(test)]

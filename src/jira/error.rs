@@ -47,16 +47,16 @@ pub(crate) enum Error {
     #[error("Jira's rate limit was hit (429); Retry-After {} s", retry_after.as_secs())]
     RateLimited { retry_after: Duration, reason: Option<String>, elapsed: Duration },
     /// 5xx after the bounded retries.
-    #[error("Jira had a server error ({status}) on {attempts} attempt(s) over {} s", whole_secs(*elapsed))]
+    #[error("Jira had a server error ({status}) on {attempts} attempt(s) over {}", took(*elapsed))]
     Server { status: u16, attempts: u32, elapsed: Duration },
     /// Any other unexpected status.
     #[error("Jira answered with unexpected status {status}: {message}")]
     Unexpected { status: u16, message: String },
     /// No answer in time, after the request was sent.
-    #[error("Jira did not answer within {secs} s ({attempts} attempt(s) over {} s)", whole_secs(*elapsed))]
+    #[error("Jira did not answer within {secs} s ({attempts} attempt(s) over {})", took(*elapsed))]
     Timeout { secs: u64, attempts: u32, elapsed: Duration },
     /// The request was sent and the connection broke before the whole answer arrived.
-    #[error("the connection broke before Jira's whole answer arrived ({detail}; {attempts} attempt(s) over {} s)", whole_secs(*elapsed))]
+    #[error("the connection broke before Jira's whole answer arrived ({detail}; {attempts} attempt(s) over {})", took(*elapsed))]
     Interrupted { detail: String, attempts: u32, elapsed: Duration },
     /// DNS, TCP or TLS failure: nothing was sent.
     #[error("cannot reach Jira at {url} ({detail})")]
@@ -105,8 +105,9 @@ impl std::fmt::Display for Write {
     }
 }
 
-fn whole_secs(d: Duration) -> u64 {
-    d.as_secs_f64().round() as u64
+/// `12 s`, or `0.4 s` under ten seconds: how long a call tried, for messages.
+pub(crate) fn took(d: Duration) -> String {
+    if d.as_secs() >= 10 { format!("{} s", d.as_secs_f64().round()) } else { format!("{:.1} s", d.as_secs_f64()) }
 }
 
 fn shown(text: &str) -> &str {

@@ -368,3 +368,22 @@ async fn a_wrong_site_path_is_named_as_such() {
     let err = jira.issue_types("DEMO").await.unwrap_err();
     assert!(matches!(&err, Error::EndpointMissing { path, .. } if path == "/rest/api/3/project/search"), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_json_200_to_a_no_content_write_is_not_success() {
+    let (emu, jira) = setup().await;
+    for text in ["{\"unexpected\":true}", "[]", "{\"issues\": ["] {
+        emu.inject_shape(ShapeFault {
+            times: 1,
+            ..shape(
+                "/issue/DEMO-3",
+                Some("PUT"),
+                false,
+                Shape::Body { status: 200, content_type: "application/json", body: text.into() },
+            )
+        });
+        let err = jira.edit_issue("DEMO-3", &serde_json::json!({ "fields": { "summary": "x" } })).await.unwrap_err();
+        assert!(matches!(&err, Error::Unconfirmed { .. }), "{text}: {err:?}");
+    }
+    assert_eq!(emu.writes_applied(), 0);
+}
