@@ -165,13 +165,16 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            if let Err(paused) = self.gate.admit(Some(deadline)).await {
-                return Err(Error::RateLimited {
-                    retry_after: paused.remaining,
-                    reason: None,
-                    elapsed: started.elapsed(),
-                });
-            }
+            let sent = match self.gate.admit(Some(deadline)).await {
+                Ok(sent) => sent,
+                Err(paused) => {
+                    return Err(Error::RateLimited {
+                        retry_after: paused.remaining,
+                        reason: None,
+                        elapsed: started.elapsed(),
+                    });
+                }
+            };
             // A retry never runs past the deadline; the first attempt gets the full timeout.
             let timeout = if attempt == 1 {
                 self.timeout
@@ -184,7 +187,7 @@ impl Client {
                     self.gate.answered();
                     None
                 }
-                Err(failure) => self.retry_delay(failure, attempt, idempotent, deadline),
+                Err(failure) => self.retry_delay(failure, attempt, idempotent, deadline, sent),
             };
             match (outcome, retry_in) {
                 (Ok(reply), _) => return Ok(reply),
@@ -238,15 +241,23 @@ impl Client {
     }
 
     /// How long to wait before the next attempt, or `None` to give up now.
-    fn retry_delay(&self, failure: &Failure, attempt: u32, idempotent: bool, deadline: Instant) -> Option<Duration> {
+    fn retry_delay(
+        &self,
+        failure: &Failure,
+        attempt: u32,
+        idempotent: bool,
+        deadline: Instant,
+        sent: Instant,
+    ) -> Option<Duration> {
         if let Failure::Status { status, headers, .. } = failure
             && *status == StatusCode::TOO_MANY_REQUESTS
         {
             // Every caller waits now, not only this one.
-            let pause = self.gate.throttled(retry_after(headers));
+            let pause = self.gate.throttled(retry_after(headers), sent);
             // Atlassian: retry only idempotent requests, only with a Retry-After, and wait at least that long.
             retry_after(headers)?;
-            return (idempotent && attempt < self.retry.attempts && Instant::now() + pause < deadline)
+            // The shared pause spaces these retries out, so a read may take a few more of them.
+            return (idempotent && attempt < self.retry.attempts * 2 && Instant::now() + pause < deadline)
                 .then_some(Duration::ZERO);
         }
         if !idempotent || attempt >= self.retry.attempts {

@@ -3,8 +3,9 @@
 //!
 //! A 429 on any request pauses every caller for its `Retry-After` (or an
 //! adaptive backoff without one: 1 s, doubling per 429 in a row, at most
-//! [`MAX_PAUSE`]), then lets requests through at a reduced pace that recovers
-//! gradually (the extra gap shrinks by a quarter per answered request). Callers
+//! [`MAX_PAUSE`]), then lets requests through at a reduced pace (the gap between
+//! requests doubles per 429 episode, at most [`MAX_GAP`]) that recovers gradually
+//! (the gap shrinks by a sixteenth per answered request). Callers
 //! wait in a `tokio::sync::Mutex`, which is fair: they are served first in,
 //! first out, so one caller cannot starve behind later ones.
 
@@ -19,7 +20,7 @@ use tokio::time::Instant;
 /// Longest adaptive pause after a 429 without `Retry-After`.
 pub(crate) const MAX_PAUSE: Duration = Duration::from_secs(30);
 /// Longest extra gap between requests while recovering from a 429.
-const MAX_GAP: Duration = Duration::from_secs(5);
+const MAX_GAP: Duration = Duration::from_secs(2);
 
 /// The shared limiter. One per client; clones of the client share it.
 #[derive(Debug)]
@@ -42,6 +43,8 @@ struct Backoff {
     last: Option<Instant>,
     /// 429s in a row, for the adaptive pause.
     strikes: u32,
+    /// When the last 429 slowed the pace: 429s to requests sent before it belong to the same episode.
+    last_throttle: Option<Instant>,
 }
 
 /// Why a caller was not let through.
@@ -67,8 +70,9 @@ impl Gate {
     }
 
     /// Waits for this caller's turn (in arrival order), the end of any pause and the
-    /// rate limit. Refuses at once if Jira's pause lasts beyond `deadline`.
-    pub(crate) async fn admit(&self, deadline: Option<Instant>) -> Result<(), Paused> {
+    /// rate limit, and returns when it was let through. Refuses at once if Jira's
+    /// pause lasts beyond `deadline`.
+    pub(crate) async fn admit(&self, deadline: Option<Instant>) -> Result<Instant, Paused> {
         let _turn = self.queue.lock().await;
         loop {
             let now = Instant::now();
@@ -88,20 +92,28 @@ impl Gate {
             }
         }
         self.limiter.until_ready().await;
-        self.state().last = Some(Instant::now());
-        Ok(())
+        let now = Instant::now();
+        self.state().last = Some(now);
+        Ok(now)
     }
 
-    /// Jira answered 429: pause everyone, then go slower.
-    pub(crate) fn throttled(&self, retry_after: Option<Duration>) -> Duration {
+    /// Jira answered 429 to a request let through at `sent`: pause everyone, then go
+    /// slower. Requests sent before the previous 429 slowed the pace are answered
+    /// under the old pace; their 429s extend the pause but do not slow it again.
+    pub(crate) fn throttled(&self, retry_after: Option<Duration>, sent: Instant) -> Duration {
         let mut s = self.state();
-        s.strikes = s.strikes.saturating_add(1);
+        let now = Instant::now();
+        let fresh = s.last_throttle.is_none_or(|t| sent >= t);
+        if fresh {
+            s.strikes = s.strikes.saturating_add(1);
+            s.gap = s.gap.saturating_mul(2).max(self.interval.saturating_mul(2)).min(MAX_GAP);
+            s.last_throttle = Some(now);
+        }
         let adaptive = Duration::from_secs(1).saturating_mul(1 << s.strikes.saturating_sub(1).min(5)).min(MAX_PAUSE);
         // A broken `Retry-After: 4294967295` must not overflow an instant.
         let pause = retry_after.unwrap_or(adaptive).min(Duration::from_secs(24 * 3600));
-        let until = Instant::now() + pause;
+        let until = now + pause;
         s.paused_until = Some(s.paused_until.map_or(until, |p| p.max(until)));
-        s.gap = s.gap.saturating_mul(2).max(self.interval.saturating_mul(2)).min(MAX_GAP);
         pause
     }
 
@@ -109,7 +121,7 @@ impl Gate {
     pub(crate) fn answered(&self) {
         let mut s = self.state();
         s.strikes = 0;
-        s.gap = s.gap.saturating_mul(3) / 4;
+        s.gap = s.gap.saturating_mul(15) / 16;
         if s.gap < self.interval {
             s.gap = Duration::ZERO;
         }
@@ -136,13 +148,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_429_pauses_every_caller_for_retry_after() {
         let g = gate(100);
-        g.admit(None).await.unwrap();
-        g.throttled(Some(Duration::from_secs(3)));
+        let sent = g.admit(None).await.unwrap();
+        g.throttled(Some(Duration::from_secs(3)), sent);
         let started = Instant::now();
         let waiters: Vec<_> = (0..3)
             .map(|_| {
                 let g = g.clone();
-                tokio::spawn(async move { g.admit(None).await.map(|()| Instant::now()) })
+                tokio::spawn(async move { g.admit(None).await })
             })
             .collect();
         for w in waiters {
@@ -154,15 +166,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn without_retry_after_the_pause_grows_then_the_rate_recovers() {
         let g = gate(10);
-        assert_eq!(g.throttled(None), Duration::from_secs(1));
-        assert_eq!(g.throttled(None), Duration::from_secs(2));
-        assert_eq!(g.throttled(None), Duration::from_secs(4));
+        assert_eq!(g.throttled(None, Instant::now()), Duration::from_secs(1));
+        assert_eq!(g.throttled(None, Instant::now()), Duration::from_secs(2));
+        assert_eq!(g.throttled(None, Instant::now()), Duration::from_secs(4));
         let slow = g.gap();
         assert!(slow >= Duration::from_millis(800), "{slow:?}");
         g.answered();
         let step = g.gap();
         assert!(step < slow && step > Duration::ZERO, "recovers gradually, not at once: {slow:?} -> {step:?}");
-        for _ in 0..20 {
+        for _ in 0..60 {
             g.answered();
         }
         assert_eq!(g.gap(), Duration::ZERO, "back at the configured rate");
@@ -171,9 +183,23 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_pause_beyond_the_deadline_is_refused_at_once() {
         let g = gate(10);
-        g.throttled(Some(Duration::from_secs(60)));
+        g.throttled(Some(Duration::from_secs(60)), Instant::now());
         let refused = g.admit(Some(Instant::now() + Duration::from_secs(5))).await.unwrap_err();
         assert!(refused.remaining > Duration::from_secs(59), "{refused:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_429s_to_requests_sent_together_slows_the_pace_once() {
+        let g = gate(10);
+        let sent = Instant::now();
+        tokio::time::advance(Duration::from_millis(10)).await;
+        for _ in 0..5 {
+            g.throttled(Some(Duration::from_secs(1)), sent);
+        }
+        assert_eq!(g.gap(), Duration::from_millis(200), "one episode: twice the configured interval, not 2^5");
+        tokio::time::advance(Duration::from_millis(10)).await;
+        g.throttled(Some(Duration::from_secs(1)), Instant::now());
+        assert_eq!(g.gap(), Duration::from_millis(400), "a 429 to a request sent at the slower pace slows it again");
     }
 
     #[tokio::test]
