@@ -244,3 +244,27 @@ async fn an_oversized_answer_is_reported_as_such() {
     let text = err(&client, "search_issues", json!({ "project": "DEMO" })).await;
     assert!(text.starts_with("Jira's answer was larger than the 1 MiB this server reads from one answer (JIRA_MCP_MAX_RESPONSE_MB); reading stopped there."), "{text}");
 }
+
+#[tokio::test]
+async fn a_hung_jira_costs_one_timeout_plus_the_retry_budget_and_says_how_long_it_tried() {
+    // See issue 9 item 8: with the default 30 s timeout and 4 attempts a hung Jira held a read for two minutes.
+    let (emu, client) = setup().await;
+    emu.inject_shape(ShapeFault {
+        path_contains: "/issue/DEMO-1".into(),
+        method: None,
+        times: 10,
+        after_handler: false,
+        shape: Shape::Hang,
+    });
+    let started = std::time::Instant::now();
+    let text = err(&client, "get_issue", json!({ "key": "DEMO-1" })).await;
+    let took = started.elapsed();
+    // 1 s timeout, 2 s budget: the first attempt and one retry cut to the budget's rest (4 attempts would take 5 s+).
+    assert!(took < Duration::from_millis(3000), "{took:?}");
+    assert!(
+        text.starts_with(
+            "Jira did not answer within 1 s (2 attempt(s) over 2.0 s; retries stop after JIRA_MCP_RETRY_BUDGET_SECS)."
+        ),
+        "{text}"
+    );
+}
