@@ -475,11 +475,13 @@ fn strip_position(detail: &str) -> String {
     detail.split(" at line ").next().unwrap_or(detail).to_owned()
 }
 
-/// A write that Jira answers with 204 No Content (edit, transition, delete:
-/// Atlassian's spec gives no other success). Any other 2xx is not Jira's answer
-/// to this call: a page, an empty 200 or a JSON body from something in between.
+/// A write that Jira answers with no body: 204 No Content (edit, transition,
+/// delete, sprint moves) or an empty 201 Created (a new issue link); Atlassian's
+/// spec gives no other success. Any other 2xx is not Jira's answer to this call:
+/// a page, an empty 200 or a JSON body from something in between.
 fn no_content(reply: &Reply) -> Result<(), Error> {
-    if reply.status == StatusCode::NO_CONTENT {
+    let empty = reply.body.trim_ascii().is_empty();
+    if reply.status == StatusCode::NO_CONTENT || (reply.status == StatusCode::CREATED && empty) {
         return Ok(());
     }
     Err(foreign(reply).unwrap_or_else(|| Error::Decode {

@@ -386,6 +386,12 @@ async fn a_json_200_to_a_no_content_write_is_not_success() {
         assert!(matches!(&err, Error::Unconfirmed { .. }), "{text}: {err:?}");
     }
     assert_eq!(emu.writes_applied(), 0);
+    // Jira answers some no-content writes (a new issue link) with an empty 201 Created: that is success.
+    emu.inject_shape(ShapeFault {
+        times: 1,
+        ..shape("/issue/DEMO-3", Some("PUT"), false, Shape::Body { status: 201, content_type: "", body: String::new() })
+    });
+    jira.edit_issue("DEMO-3", &serde_json::json!({ "fields": { "summary": "x" } })).await.unwrap();
 }
 
 #[tokio::test]
