@@ -43,7 +43,7 @@ use axum::{
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-pub use app::Fault;
+pub use app::{Fault, Shape, ShapeFault};
 pub use state::{DEMO_EMAIL, DEMO_TOKEN};
 
 use app::{AppState, Shared, caller};
@@ -51,7 +51,7 @@ use issues::{
     add_comment, create_issue, delete_issue, do_transition, edit_issue, get_issue, list_comments, list_transitions,
 };
 use meta::{create_meta, myself, priorities, project, project_search, statuses, user_search};
-use respond::error_collection;
+use respond::{error_collection, shaped};
 use search::{approximate_count, search};
 use state::Data;
 
@@ -83,6 +83,8 @@ impl Emulator {
         let shared = Arc::new(Mutex::new(Shared {
             data: Data::seeded(Utc::now()),
             faults: Vec::new(),
+            shape_faults: Vec::new(),
+            writes: 0,
             window: VecDeque::new(),
             arrivals: Vec::new(),
             burst: config.burst_per_second,
@@ -108,6 +110,17 @@ impl Emulator {
     /// Queues a scripted failure.
     pub fn inject(&self, fault: Fault) {
         self.lock().faults.push(fault);
+    }
+
+    /// Queues a scripted misbehaviour (HTML page, cut or endless body, ...).
+    pub fn inject_shape(&self, fault: ShapeFault) {
+        self.lock().shape_faults.push(fault);
+    }
+
+    /// Writes Jira applied so far (whether or not their answer reached the client).
+    #[must_use]
+    pub fn writes_applied(&self) -> usize {
+        self.lock().writes
     }
 
     /// Changes the burst limit (`None`: unlimited).
@@ -220,6 +233,30 @@ async fn auth(request: Request, next: Next) -> Response {
 
 async fn limits(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let is_write = method != axum::http::Method::GET && !path.contains("/search");
+    let shape = {
+        let mut s = state.lock();
+        let found = s
+            .shape_faults
+            .iter_mut()
+            .find(|f| f.times > 0 && path.contains(&f.path_contains) && f.method.is_none_or(|m| m == method.as_str()))
+            .map(|f| {
+                f.times -= 1;
+                f.clone()
+            });
+        s.shape_faults.retain(|f| f.times > 0);
+        found
+    };
+    if let Some(fault) = shape {
+        if fault.after_handler {
+            let applied = next.run(request).await;
+            if is_write && applied.status().is_success() {
+                state.lock().writes += 1;
+            }
+        }
+        return shaped(fault.shape).await;
+    }
     let (fault, limited, burst, remaining) = {
         let mut s = state.lock();
         let now = Instant::now();
@@ -268,6 +305,9 @@ async fn limits(State(state): State<AppState>, request: Request, next: Next) -> 
         return response;
     }
     let mut response = next.run(request).await;
+    if is_write && response.status().is_success() {
+        state.lock().writes += 1;
+    }
     if let (Some(b), Some(r)) = (burst, remaining) {
         response.headers_mut().insert("X-RateLimit-Limit", HeaderValue::from(b));
         response.headers_mut().insert("X-RateLimit-Remaining", HeaderValue::from(r));

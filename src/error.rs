@@ -17,7 +17,10 @@ use rmcp::{
 };
 
 use crate::{
-    jira::{self, error::TOKEN_URL},
+    jira::{
+        self,
+        error::{TOKEN_URL, took},
+    },
     sandbox,
 };
 
@@ -95,11 +98,17 @@ fn jira_sentence(e: &jira::Error) -> String {
                     "Projects you can use: {}",
                     list.iter().map(|(key, name)| format!("{key} ({name})")).collect::<Vec<_>>().join(", ")
                 ),
-                _ => "No projects are visible to this account".to_owned(),
+                Some(_) => "No projects are visible to this account".to_owned(),
+                None => "The list of visible projects could not be read; check the key with the user".to_owned(),
             };
             format!("Project {key} was not found (404) or is not visible to this account. {valid}")
         }
         E::NotFound { what, message } => format!("Jira answered 404 for {what}: {message}"),
+        E::EndpointMissing { path, base } => format!(
+            "Jira answered 404 for {path} at {base}, an endpoint every Jira Cloud site has: JIRA_URL most likely \
+             has a wrong path, or points at a host that is not Jira Cloud. Set JIRA_URL to the site root only \
+             (e.g. https://your-site.atlassian.net) and run `jira-mcp doctor`; retrying will not help"
+        ),
         E::Unauthorized => format!(
             "Jira rejected the credentials (401): the API token for JIRA_USERNAME is invalid or has \
              expired. Create a new token at {TOKEN_URL}, set JIRA_API_TOKEN and restart the server; \
@@ -123,29 +132,56 @@ fn jira_sentence(e: &jira::Error) -> String {
             "Jira refused the request as too large (413): {message}. Shorten the text, or the issue has reached a \
              per-issue limit (comments, links, attachments)"
         ),
-        E::RateLimited { retry_after, reason } => format!(
+        E::RateLimited { retry_after, reason, .. } => format!(
             "Jira's rate limit was hit (429{reason}) and the bounded retries are used up. Wait {wait} \
              s before the next call, and reduce load: fewer parallel calls, a smaller page_size, or a \
              lower JIRA_MCP_RATE_LIMIT",
             reason = reason.as_deref().map(|r| format!(", {r}")).unwrap_or_default(),
             wait = retry_after.as_secs().max(1)
         ),
-        E::Server { status, attempts } => format!(
-            "Jira had a server error ({status}) on {attempts} attempt(s). The problem is on Jira's \
-             side: try again in a minute, and check https://status.atlassian.com if it persists"
+        E::Server { status, attempts, elapsed } => format!(
+            "Jira had a server error ({status}) on {attempts} attempt(s) over {}. The problem is on Jira's \
+             side: try again in a minute, and check https://status.atlassian.com if it persists",
+            took(*elapsed)
         ),
         E::Unexpected { status, message } => format!("Jira answered with unexpected status {status}: {message}"),
-        E::Timeout { secs, attempts } => format!(
-            "Jira did not answer within {secs} s ({attempts} attempt(s)). Try again; if it keeps \
-             happening, ask for less (smaller page_size, fewer sections)"
+        E::Timeout { secs, attempts, elapsed } => format!(
+            "Jira did not answer within {secs} s ({attempts} attempt(s) over {}; retries stop after \
+             JIRA_MCP_RETRY_BUDGET_SECS). Try again in a minute; if it keeps happening, ask for less (smaller \
+             page_size, fewer sections) or run `jira-mcp doctor`",
+            took(*elapsed)
+        ),
+        E::Interrupted { detail, attempts, elapsed } => format!(
+            "The connection broke before Jira's whole answer arrived ({detail}; {attempts} attempt(s) over {}). \
+             Try again; if it keeps happening, something between this server and Jira (a proxy) cuts answers: \
+             run `jira-mcp doctor`",
+            took(*elapsed)
         ),
         E::Unreachable { url, detail } => format!(
             "Cannot reach Jira at {url} ({detail}). Check JIRA_URL and the network; `jira-mcp doctor` \
              tells DNS, TLS and connection problems apart"
         ),
-        E::Decode { detail } => {
-            format!("Jira's answer could not be read ({detail}); this is a jira-mcp bug, please report it")
-        }
+        E::NotJira { status, content_type, snippet } => format!(
+            "The answer did not come from Jira's REST API: HTTP {status}, Content-Type {}, starting \"{}\". \
+             JIRA_URL probably points at a proxy, an SSO or login page, or a host that is not Jira Cloud. Check \
+             JIRA_URL and run `jira-mcp doctor`; retrying will not help until that is fixed",
+            if content_type.is_empty() { "(none)" } else { content_type },
+            snippet
+        ),
+        E::Decode { field, detail } => format!(
+            "Jira's answer did not have the shape Jira Cloud sends for this call ({}{detail}). JIRA_URL may point at \
+             a proxy or a service that is not Jira Cloud REST v3: run `jira-mcp doctor`. If doctor passes, report \
+             this message to the jira-mcp maintainers",
+            field.as_deref().map(|f| format!("field {f}: ")).unwrap_or_default()
+        ),
+        E::Oversized { cap, declared } => format!(
+            "Jira's answer was larger than the {} MiB this server reads from one answer (JIRA_MCP_MAX_RESPONSE_MB){}; \
+             reading stopped there. Ask for less (a smaller page_size or max_issues, fewer sections); if Jira really \
+             sends answers this big, the operator can raise JIRA_MCP_MAX_RESPONSE_MB",
+            cap / (1024 * 1024),
+            declared.map(|d| format!(", and it announced {} MiB", d / (1024 * 1024))).unwrap_or_default()
+        ),
+        E::Unconfirmed { write, cause } => unconfirmed_sentence(write, cause),
     }
 }
 
@@ -183,6 +219,44 @@ fn field_sentence(e: &jira::fields::FieldError) -> String {
              \"backlog\")"
         ),
     }
+}
+
+/// A write whose outcome is unknown: never advise a blind retry; say how to find out.
+fn unconfirmed_sentence(write: &jira::Write, cause: &jira::Error) -> String {
+    use jira::Write as W;
+    let (what, check) = match write {
+        W::Create { project, summary } => (
+            format!("The request to create the issue {summary:?} in {project}"),
+            format!(
+                "search_issues with jql `project = {project} AND reporter = currentUser() AND created >= -1h ORDER BY \
+                 created DESC` shows whether it exists (Jira's search can lag a few seconds)"
+            ),
+        ),
+        W::Edit { key } => (
+            format!("The update of {key}"),
+            format!("get_issue key={key} shows whether the fields changed (repeating the same update is harmless)"),
+        ),
+        W::Transition { key } => {
+            (format!("The status change of {key}"), format!("get_issue key={key} shows its current status"))
+        }
+        W::Comment { key } => (
+            format!("The comment on {key}"),
+            format!("get_issue key={key} include=[\"comments\"] shows whether the comment is there"),
+        ),
+        W::Delete { key } => {
+            (format!("The deletion of {key}"), format!("get_issue key={key}: \"not found\" means it was deleted"))
+        }
+    };
+    let foreign = match cause {
+        jira::Error::NotJira { .. } | jira::Error::Decode { .. } => {
+            " The answer did not come from Jira's REST API (a proxy or login page?): run `jira-mcp doctor`."
+        }
+        _ => "",
+    };
+    format!(
+        "{what} was sent to Jira, but {cause}. It may have been applied: do not repeat it before checking. {check}.\
+         {foreign}"
+    )
 }
 
 /// What a sandbox failure means for the caller, and what to do next.
@@ -248,6 +322,7 @@ mod tests {
         let text = say(jira::Error::RateLimited {
             retry_after: Duration::from_secs(7),
             reason: Some("jira-burst-based".into()),
+            elapsed: Duration::ZERO,
         });
         assert!(text.starts_with("Jira's rate limit was hit (429, jira-burst-based)"), "{text}");
         assert!(text.contains("Wait 7 s"), "{text}");
@@ -257,9 +332,9 @@ mod tests {
     #[test]
     fn server_errors_and_removed_apis_say_whose_problem_it_is() {
         assert_eq!(
-            say(jira::Error::Server { status: 500, attempts: 4 }),
-            "Jira had a server error (500) on 4 attempt(s). The problem is on Jira's side: try again in a minute, and \
-             check https://status.atlassian.com if it persists"
+            say(jira::Error::Server { status: 500, attempts: 4, elapsed: Duration::from_millis(2500) }),
+            "Jira had a server error (500) on 4 attempt(s) over 2.5 s. The problem is on Jira's side: try again in a \
+             minute, and check https://status.atlassian.com if it persists"
         );
         assert!(say(jira::Error::Gone { message: "m".into() }).starts_with("Jira says this API was removed (410)"));
     }
@@ -285,8 +360,68 @@ mod tests {
             "Project NOPE was not found (404) or is not visible to this account. Projects you can use: DEMO (Demo), \
              OPS (Operations)"
         );
-        let none = say(jira::Error::ProjectNotFound { key: "NOPE".into(), visible: None });
+        let none = say(jira::Error::ProjectNotFound { key: "NOPE".into(), visible: Some(vec![]) });
         assert!(none.ends_with("No projects are visible to this account"), "{none}");
+        let unknown = say(jira::Error::ProjectNotFound { key: "NOPE".into(), visible: None });
+        assert!(unknown.ends_with("The list of visible projects could not be read; check the key with the user"));
+    }
+
+    #[test]
+    fn someone_elses_page_is_not_called_our_bug() {
+        // See issue 9 item 3: an HTML 200 used to read "this is a jira-mcp bug, please report it".
+        let text = say(jira::Error::NotJira {
+            status: 200,
+            content_type: "text/html; charset=utf-8".into(),
+            snippet: "<!DOCTYPE html> <html><head><title>Sign in - Okta</title>".into(),
+        });
+        assert_eq!(
+            text,
+            "The answer did not come from Jira's REST API: HTTP 200, Content-Type text/html; charset=utf-8, starting \
+             \"<!DOCTYPE html> <html><head><title>Sign in - Okta</title>\". JIRA_URL probably points at a proxy, an SSO \
+             or login page, or a host that is not Jira Cloud. Check JIRA_URL and run `jira-mcp doctor`; retrying will \
+             not help until that is fixed"
+        );
+        let shape =
+            say(jira::Error::Decode { field: Some("issues[0].key".into()), detail: "missing field `key`".into() });
+        assert!(shape.starts_with("Jira's answer did not have the shape Jira Cloud sends for this call (field issues[0].key: missing field `key`)"), "{shape}");
+        for t in [text, shape] {
+            assert!(!t.contains("this is a jira-mcp bug"), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_write_with_an_unknown_outcome_says_it_may_have_been_applied_and_how_to_check() {
+        // See issue 9 item 1: a timed-out comment said "Try again", and the retry duplicated it.
+        let cause = jira::Error::Timeout { secs: 30, attempts: 1, elapsed: Duration::from_secs(30) };
+        let text = say(cause.for_write(jira::Write::Comment { key: "DEMO-1".into() }));
+        assert_eq!(
+            text,
+            "The comment on DEMO-1 was sent to Jira, but Jira did not answer within 30 s (1 attempt(s) over 30 s). It \
+             may have been applied: do not repeat it before checking. get_issue key=DEMO-1 include=[\"comments\"] shows \
+             whether the comment is there."
+        );
+        assert!(!text.contains("Try again"), "{text}");
+        let foreign =
+            say(jira::Error::NotJira { status: 200, content_type: "text/html".into(), snippet: "<html>".into() }
+                .for_write(jira::Write::Delete { key: "DEMO-2".into() }));
+        assert!(foreign.starts_with("The deletion of DEMO-2 was sent to Jira, but the answer (HTTP 200"), "{foreign}");
+        assert!(foreign.contains("get_issue key=DEMO-2: \"not found\" means it was deleted"), "{foreign}");
+        assert!(foreign.ends_with("run `jira-mcp doctor`."), "{foreign}");
+        // Jira said no: the write was not applied, and the message stays the plain one.
+        let refused =
+            jira::Error::Forbidden { message: "m".into() }.for_write(jira::Write::Edit { key: "DEMO-3".into() });
+        assert!(matches!(refused, jira::Error::Forbidden { .. }), "{refused:?}");
+    }
+
+    #[test]
+    fn a_wrong_site_path_and_an_oversized_answer_name_the_setting() {
+        let text = say(jira::Error::EndpointMissing {
+            path: "/rest/api/3/search/jql".into(),
+            base: "https://x.atlassian.net/jira".into(),
+        });
+        assert!(text.starts_with("Jira answered 404 for /rest/api/3/search/jql at https://x.atlassian.net/jira, an endpoint every Jira Cloud site has: JIRA_URL most likely has a wrong path"), "{text}");
+        let text = say(jira::Error::Oversized { cap: 32 * 1024 * 1024, declared: Some(1 << 30) });
+        assert!(text.starts_with("Jira's answer was larger than the 32 MiB this server reads from one answer (JIRA_MCP_MAX_RESPONSE_MB), and it announced 1024 MiB"), "{text}");
     }
 
     #[test]
@@ -309,7 +444,8 @@ mod tests {
         for fact in [
             jira::Error::IssueNotFound { key: "DEMO-9".into() }.to_string(),
             jira::Error::Unauthorized.to_string(),
-            jira::Error::RateLimited { retry_after: Duration::from_secs(7), reason: None }.to_string(),
+            jira::Error::RateLimited { retry_after: Duration::from_secs(7), reason: None, elapsed: Duration::ZERO }
+                .to_string(),
             sandbox::Error::Busy { waiting: 8, slots: 2 }.to_string(),
         ] {
             for word in ["search_issues", "run_python", "page_size", "jira://", "doctor"] {

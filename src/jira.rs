@@ -9,6 +9,7 @@ pub(crate) mod agile;
 mod client;
 pub(crate) mod error;
 pub(crate) mod fields;
+mod gate;
 pub(crate) mod jql;
 mod meta;
 pub(crate) mod models;
@@ -18,8 +19,8 @@ use serde_json::{Value, json};
 
 use crate::limits::JIRA_SCAN_PAGE;
 
-pub(crate) use client::Client;
-pub(crate) use error::Error;
+pub(crate) use client::{Client, with_retry_budget};
+pub(crate) use error::{Error, Write};
 use models::{
     Count, Created, Issue, IssueType, IssueTypePage, Named, Page, Project, SearchPage, StatusDetails, Transition,
     Transitions, User,
@@ -46,9 +47,24 @@ impl Jira {
         self.client.base_url()
     }
 
-    /// The authenticated user: the credential check (no anonymous access).
+    /// How long one tool call may keep retrying (`JIRA_MCP_RETRY_BUDGET_SECS`).
+    pub(crate) fn retry_budget(&self) -> std::time::Duration {
+        self.client.retry_budget()
+    }
+
+    /// GET of an endpoint every Jira Cloud site has: a 404 means the site URL is wrong.
+    async fn get_site<T: serde::de::DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, Error> {
+        self.client.get(path, query).await.map_err(|e| e.for_endpoint(path, self.base_url()))
+    }
+
+    /// The authenticated user: the credential check (no anonymous access). The
+    /// account id is required: writes use it.
     pub(crate) async fn myself(&self) -> Result<User, Error> {
-        self.client.get("/rest/api/3/myself", &[]).await
+        let me: User = self.get_site("/rest/api/3/myself", &[]).await?;
+        if me.account_id.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::Decode { field: Some("accountId".to_owned()), detail: "missing field".to_owned() });
+        }
+        Ok(me)
     }
 
     /// One page of `POST /rest/api/3/search/jql`.
@@ -78,7 +94,8 @@ impl Jira {
         if let (true, Some(obj)) = (changelog, body.as_object_mut()) {
             obj.insert("expand".to_owned(), Value::String("changelog".to_owned()));
         }
-        self.client.post("/rest/api/3/search/jql", &body, true).await.map_err(Error::for_jql)
+        let path = "/rest/api/3/search/jql";
+        self.client.post(path, &body, true).await.map_err(|e| e.for_jql().for_endpoint(path, self.base_url()))
     }
 
     /// Every issue matching `jql`, page by page, up to `cap`. The flag is true when
@@ -120,11 +137,12 @@ impl Jira {
 
     /// Approximate number of issues matching bounded JQL.
     pub(crate) async fn approximate_count(&self, jql: &str) -> Result<u64, Error> {
+        let path = "/rest/api/3/search/approximate-count";
         let count: Count = self
             .client
-            .post("/rest/api/3/search/approximate-count", &json!({ "jql": jql }), true)
+            .post(path, &json!({ "jql": jql }), true)
             .await
-            .map_err(Error::for_jql)?;
+            .map_err(|e| e.for_jql().for_endpoint(path, self.base_url()))?;
         Ok(count.count)
     }
 
@@ -136,20 +154,56 @@ impl Jira {
         self.client.get(&format!("/rest/api/3/issue/{key}"), &query).await.map_err(|e| e.for_issue(key))
     }
 
-    pub(crate) async fn create_issue(&self, fields: Value) -> Result<String, Error> {
-        let created: Created = self.client.post("/rest/api/3/issue", &json!({ "fields": fields }), false).await?;
+    /// Creates an issue; `project` and `summary` must be the ones in `fields` (they name the write).
+    pub(crate) async fn create_issue(&self, project: &str, summary: &str, fields: Value) -> Result<String, Error> {
+        let path = "/rest/api/3/issue";
+        let write = Write::Create { project: project.to_owned(), summary: summary.to_owned() };
+        let created: Created = self
+            .client
+            .post(path, &json!({ "fields": fields }), false)
+            .await
+            .map_err(|e| e.for_endpoint(path, self.base_url()).for_write(write))?;
         Ok(created.key)
     }
 
+    /// Issues in `project` that this account created in the last `minutes` minutes with exactly
+    /// `summary`, newest first, with their creation time: how a create whose answer was lost is found.
+    pub(crate) async fn recently_created(
+        &self,
+        project: &str,
+        summary: &str,
+        minutes: u32,
+    ) -> Result<Vec<(String, Option<chrono::DateTime<chrono::Utc>>)>, Error> {
+        let jql = format!(
+            "project = {} AND reporter = currentUser() AND created >= -{minutes}m ORDER BY created DESC",
+            jql::quote(project)
+        );
+        let page = self.search(&jql, &["summary", "created"], JIRA_SCAN_PAGE, None).await?;
+        Ok(page
+            .issues
+            .into_iter()
+            .filter(|i| i.fields.summary.as_deref().is_some_and(|s| s.trim() == summary.trim()))
+            .map(|i| {
+                let created = i.fields.created.as_deref().and_then(|c| {
+                    chrono::DateTime::parse_from_str(c, "%Y-%m-%dT%H:%M:%S%.3f%z").ok().map(|d| d.to_utc())
+                });
+                (i.key, created)
+            })
+            .collect())
+    }
+
     pub(crate) async fn edit_issue(&self, key: &str, body: &Value) -> Result<(), Error> {
-        self.client.put(&format!("/rest/api/3/issue/{key}"), body).await.map_err(|e| e.for_issue(key))
+        self.client
+            .put(&format!("/rest/api/3/issue/{key}"), body)
+            .await
+            .map_err(|e| e.for_issue(key).for_write(Write::Edit { key: key.to_owned() }))
     }
 
     pub(crate) async fn delete_issue(&self, key: &str, delete_subtasks: bool) -> Result<(), Error> {
         self.client
             .delete(&format!("/rest/api/3/issue/{key}"), &[("deleteSubtasks", delete_subtasks.to_string())])
             .await
-            .map_err(|e| e.for_issue(key))
+            .map_err(|e| e.for_issue(key).for_write(Write::Delete { key: key.to_owned() }))
     }
 
     pub(crate) async fn transitions(&self, key: &str) -> Result<Vec<Transition>, Error> {
@@ -169,7 +223,7 @@ impl Jira {
         self.client
             .post_no_content(&format!("/rest/api/3/issue/{key}/transitions"), &body)
             .await
-            .map_err(|e| e.for_issue(key))
+            .map_err(|e| e.for_issue(key).for_write(Write::Transition { key: key.to_owned() }))
     }
 
     pub(crate) async fn add_comment(&self, key: &str, body: Value) -> Result<String, Error> {
@@ -177,15 +231,18 @@ impl Jira {
             .client
             .post(&format!("/rest/api/3/issue/{key}/comment"), &json!({ "body": body }), false)
             .await
-            .map_err(|e| e.for_issue(key))?;
+            .map_err(|e| e.for_issue(key).for_write(Write::Comment { key: key.to_owned() }))?;
+        if created.id.is_empty() {
+            let missing = Error::Decode { field: Some("id".to_owned()), detail: "missing field".to_owned() };
+            return Err(missing.for_write(Write::Comment { key: key.to_owned() }));
+        }
         Ok(created.id)
     }
 
     /// Projects visible to the account (first 50, by key), for error messages.
     pub(crate) async fn projects(&self) -> Result<Vec<Project>, Error> {
         let page: Page<Project> = self
-            .client
-            .get("/rest/api/3/project/search", &[("maxResults", "50".to_owned()), ("orderBy", "key".to_owned())])
+            .get_site("/rest/api/3/project/search", &[("maxResults", "50".to_owned()), ("orderBy", "key".to_owned())])
             .await?;
         Ok(page.values)
     }
@@ -195,27 +252,36 @@ impl Jira {
         let path = format!("/rest/api/3/issue/createmeta/{project}/issuetypes");
         match self.client.get::<IssueTypePage>(&path, &[]).await {
             Ok(page) => Ok(page.issue_types),
-            Err(Error::NotFound { .. }) => {
-                let visible =
-                    self.projects().await.ok().map(|list| list.into_iter().map(|p| (p.key, p.name)).collect());
-                Err(Error::ProjectNotFound { key: project.to_owned(), visible })
-            }
+            Err(Error::NotFound { .. }) => Err(self.project_not_found(project).await),
             Err(e) => Err(e),
         }
     }
 
+    /// Why `project` cannot be used: not visible (with the visible ones listed),
+    /// or, when even the project list 404s, a wrong site URL.
+    pub(crate) async fn project_not_found(&self, project: &str) -> Error {
+        match self.projects().await {
+            Ok(list) => Error::ProjectNotFound {
+                key: project.to_owned(),
+                visible: Some(list.into_iter().map(|p| (p.key, p.name)).collect()),
+            },
+            Err(e @ Error::EndpointMissing { .. }) => e,
+            Err(_) => Error::ProjectNotFound { key: project.to_owned(), visible: None },
+        }
+    }
+
     pub(crate) async fn find_users(&self, query: &str) -> Result<Vec<User>, Error> {
-        self.client.get("/rest/api/3/user/search", &[("query", query.to_owned()), ("maxResults", "5".to_owned())]).await
+        self.get_site("/rest/api/3/user/search", &[("query", query.to_owned()), ("maxResults", "5".to_owned())]).await
     }
 
     pub(crate) async fn statuses(&self) -> Result<Vec<StatusDetails>, Error> {
-        self.client.get("/rest/api/3/status", &[]).await
+        self.get_site("/rest/api/3/status", &[]).await
     }
 
     /// Priorities of the site (`GET /priority` is deprecated; this is its replacement).
     pub(crate) async fn priorities(&self) -> Result<Vec<Named>, Error> {
         let page: models::Page<Named> =
-            self.client.get("/rest/api/3/priority/search", &[("maxResults", "100".to_owned())]).await?;
+            self.get_site("/rest/api/3/priority/search", &[("maxResults", "100".to_owned())]).await?;
         Ok(page.values)
     }
 }

@@ -25,7 +25,7 @@ pub(crate) mod work;
 use std::{sync::Arc, time::Duration};
 
 use rmcp::{
-    handler::server::router::tool::ToolRouter,
+    handler::server::router::tool::{ToolRoute, ToolRouter},
     model::{JsonObject, Tool},
 };
 
@@ -83,11 +83,16 @@ impl JiraMcp {
             + Self::work_router()
             + Self::agile_router();
         let mut tool_router = ToolRouter::new();
-        for mut route in all {
-            let mut schema = (*route.attr.input_schema).clone();
+        let budget = jira.retry_budget();
+        for route in all {
+            let mut attr = route.attr.clone();
+            let mut schema = (*attr.input_schema).clone();
             compact_schema(&mut schema);
-            route.attr.input_schema = Arc::new(schema);
-            tool_router.add_route(route);
+            attr.input_schema = Arc::new(schema);
+            // All Jira requests of one tool call share one retry budget (JIRA_MCP_RETRY_BUDGET_SECS).
+            let inner = route.call.clone();
+            tool_router
+                .add_route(ToolRoute::new_dyn(attr, move |ctx| Box::pin(jira::with_retry_budget(budget, inner(ctx)))));
         }
         let mut hidden = Vec::new();
         if config.read_only {

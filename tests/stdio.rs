@@ -92,15 +92,6 @@ async fn full_session_over_stdio() {
     assert!(is_error);
     assert!(text.starts_with("Issue DEMO-777 was not found (404)") && text.contains("search_issues"), "{text}");
 
-    // A rate limit that outlasts the retry budget: say how long to wait.
-    emu.inject(Fault { path_contains: "/search/jql".into(), status: 429, times: 10, retry_after: Some(60) });
-    let (is_error, text) = call_text(&client, "search_issues", json!({ "project": "DEMO" })).await;
-    assert!(is_error);
-    assert!(
-        text.starts_with("Jira's rate limit was hit (429, jira-burst-based)") && text.contains("Wait 60 s"),
-        "{text}"
-    );
-
     let r = client.read_resource(ReadResourceRequestParams::new("jira://issue/DEMO-1")).await.unwrap();
     assert!(format!("{r:?}").contains("Login page times out"));
     let p = client
@@ -108,6 +99,16 @@ async fn full_session_over_stdio() {
         .await
         .unwrap();
     assert!(format!("{p:?}").contains("Triage Jira project DEMO"));
+
+    // A rate limit that outlasts the retry budget: say how long to wait. Last Jira call: the
+    // shared limiter now holds every caller for those 60 s.
+    emu.inject(Fault { path_contains: "/search/jql".into(), status: 429, times: 10, retry_after: Some(60) });
+    let (is_error, text) = call_text(&client, "search_issues", json!({ "project": "DEMO" })).await;
+    assert!(is_error);
+    assert!(
+        text.starts_with("Jira's rate limit was hit (429, jira-burst-based)") && text.contains("Wait 60 s"),
+        "{text}"
+    );
 
     // Unknown tools are protocol errors; unknown arguments are rejected in-band.
     let unknown = client.call_tool(CallToolRequestParams::new("no_such_tool")).await.unwrap_err().to_string();

@@ -48,18 +48,27 @@ pub struct JiraConfig {
     pub burst: NonZeroU32,
     /// Total timeout of one HTTP request.
     pub request_timeout: Duration,
-    /// Longest `Retry-After` the client waits for inside one call before giving up.
-    pub max_retry_wait: Duration,
+    /// Longest one tool call keeps retrying Jira (waits, backoffs and retried attempts).
+    pub retry_budget: Duration,
+    /// Most bytes read from one Jira answer; a bigger one is refused as oversized.
+    pub max_response_bytes: u64,
 }
 
 /// Sustained rate towards Jira (`JIRA_MCP_RATE_LIMIT`), requests per second.
 const RATE: Bounds = Bounds { min: 1, max: 1000, default: 10 };
-/// Burst above the sustained rate (`JIRA_MCP_RATE_BURST`).
+/// Burst above the sustained rate (`JIRA_MCP_RATE_BURST`). Unset, it is the
+/// smaller of this default and the rate: never more than one second's worth.
 const BURST: Bounds = Bounds { min: 1, max: 1000, default: 5 };
 /// Seconds one request to Jira may take (`JIRA_MCP_REQUEST_TIMEOUT_SECS`).
 const REQUEST_TIMEOUT_SECS: Bounds = Bounds { min: 1, max: 300, default: 30 };
-/// Longest total `Retry-After` waited for inside one call.
-const MAX_RETRY_WAIT: Duration = Duration::from_secs(20);
+/// Seconds one tool call may keep retrying Jira (`JIRA_MCP_RETRY_BUDGET_SECS`): no
+/// retry starts, and no retried attempt runs, past it. A hung Jira costs at most
+/// the first request's timeout plus this, instead of four timeouts.
+const RETRY_BUDGET_SECS: Bounds = Bounds { min: 0, max: 600, default: 30 };
+/// MiB read from one Jira answer at most (`JIRA_MCP_MAX_RESPONSE_MB`). The largest
+/// answers the tools ask for (100 issues with fields, an issue with 50 comments)
+/// stay far below the default; raise it only for unusually large fields.
+const MAX_RESPONSE_MB: Bounds = Bounds { min: 1, max: 1024, default: 32 };
 
 /// The demo account's email: the built-in emulator accepts it, and `demo` uses it.
 pub const DEMO_EMAIL: &str = "demo@example.com";
@@ -100,15 +109,21 @@ impl JiraConfig {
             });
         }
         let token = read_token(env)?;
+        let rate = env.number("JIRA_MCP_RATE_LIMIT", RATE)?;
+        let burst = match env.get("JIRA_MCP_RATE_BURST") {
+            Some(_) => env.number("JIRA_MCP_RATE_BURST", BURST)?,
+            None => BURST.default.min(rate),
+        };
         Ok(Self {
             base_url,
             auth: Auth::Basic { email, token },
-            rate_per_second: nonzero(env.number("JIRA_MCP_RATE_LIMIT", RATE)?),
-            burst: nonzero(env.number("JIRA_MCP_RATE_BURST", BURST)?),
+            rate_per_second: nonzero(rate),
+            burst: nonzero(burst),
             request_timeout: Duration::from_secs(u64::from(
                 env.number("JIRA_MCP_REQUEST_TIMEOUT_SECS", REQUEST_TIMEOUT_SECS)?,
             )),
-            max_retry_wait: MAX_RETRY_WAIT,
+            retry_budget: Duration::from_secs(u64::from(env.number("JIRA_MCP_RETRY_BUDGET_SECS", RETRY_BUDGET_SECS)?)),
+            max_response_bytes: u64::from(env.number("JIRA_MCP_MAX_RESPONSE_MB", MAX_RESPONSE_MB)?) * 1024 * 1024,
         })
     }
 
@@ -122,7 +137,8 @@ impl JiraConfig {
             rate_per_second: nonzero(RATE.max),
             burst: nonzero(100),
             request_timeout: Duration::from_secs(u64::from(REQUEST_TIMEOUT_SECS.default)),
-            max_retry_wait: MAX_RETRY_WAIT,
+            retry_budget: Duration::from_secs(u64::from(RETRY_BUDGET_SECS.default)),
+            max_response_bytes: u64::from(MAX_RESPONSE_MB.default) * 1024 * 1024,
         }
     }
 }
@@ -209,6 +225,34 @@ mod tests {
         let Auth::Basic { email, token } = &config.auth else { panic!("basic auth") };
         assert_eq!(email, "me@example.com");
         assert_eq!(token.expose_secret(), "tok-123");
+    }
+
+    #[test]
+    fn default_burst_never_exceeds_one_seconds_worth_of_the_rate() {
+        // See issue 9 item 7: JIRA_MCP_RATE_LIMIT=2 with the default burst let 7 requests through in one second.
+        let mut vars = GOOD.to_vec();
+        vars.push(("JIRA_MCP_RATE_LIMIT", "2"));
+        let config = load(&vars).unwrap();
+        assert_eq!(config.burst.get(), 2, "default burst capped at the rate");
+        assert_eq!(load(&GOOD).unwrap().burst.get(), BURST.default, "rate 10: the default burst of 5 stands");
+        vars.push(("JIRA_MCP_RATE_BURST", "4"));
+        assert_eq!(load(&vars).unwrap().burst.get(), 4, "an explicit burst is kept");
+    }
+
+    #[test]
+    fn response_cap_and_retry_budget_are_read_with_sane_defaults() {
+        let config = load(&GOOD).unwrap();
+        assert_eq!(config.max_response_bytes, 32 * 1024 * 1024);
+        assert_eq!(config.retry_budget, Duration::from_secs(30));
+        let mut vars = GOOD.to_vec();
+        vars.extend([("JIRA_MCP_MAX_RESPONSE_MB", "2"), ("JIRA_MCP_RETRY_BUDGET_SECS", "5")]);
+        let config = load(&vars).unwrap();
+        assert_eq!(config.max_response_bytes, 2 * 1024 * 1024);
+        assert_eq!(config.retry_budget, Duration::from_secs(5));
+        let err = with_env(&[GOOD[0], GOOD[1], GOOD[2], ("JIRA_MCP_MAX_RESPONSE_MB", "0")], JiraConfig::from_env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("JIRA_MCP_MAX_RESPONSE_MB"), "{err}");
     }
 
     #[test]

@@ -30,9 +30,62 @@ pub struct Fault {
     pub retry_after: Option<u32>,
 }
 
+/// What a misbehaving upstream (or a proxy in front of Jira) sends instead of Jira's answer.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    /// This status with this body and `Content-Type` (HTML login page, empty 200, wrong-shape or malformed JSON).
+    Body {
+        /// HTTP status.
+        status: u16,
+        /// `Content-Type` header (empty: none).
+        content_type: &'static str,
+        /// The body, sent whole with its length.
+        body: String,
+    },
+    /// A 200 JSON answer that declares `declared` bytes, sends `sent`, then drops the connection.
+    Truncated {
+        /// The `Content-Length` announced.
+        declared: usize,
+        /// What is actually sent before the connection drops.
+        sent: String,
+    },
+    /// No answer at all: the request hangs until the client gives up.
+    Hang,
+    /// A 200 JSON answer whose headers arrive and whose body never finishes.
+    SlowBody,
+    /// A 200 JSON answer of `bytes` bytes of garbage, streamed; with `Content-Length` only if `declare`.
+    Huge {
+        /// Size of the body.
+        bytes: u64,
+        /// Whether `Content-Length` announces it (false: chunked, the size is unknown up front).
+        declare: bool,
+    },
+}
+
+/// A scripted misbehaviour: the next `times` requests whose path contains
+/// `path_contains` (and whose method is `method`, if set) get `shape`. With
+/// `after_handler` the real handler runs first (a write is applied) and its
+/// answer is replaced: "the write happened, the answer was lost".
+#[derive(Debug, Clone)]
+pub struct ShapeFault {
+    /// Substring of the request path to match.
+    pub path_contains: String,
+    /// HTTP method to match (`None`: any).
+    pub method: Option<&'static str>,
+    /// How many matching requests get the shape.
+    pub times: u32,
+    /// Run the real handler first, then replace its answer.
+    pub after_handler: bool,
+    /// What to send.
+    pub shape: Shape,
+}
+
 pub(crate) struct Shared {
     pub(crate) data: Data,
     pub(crate) faults: Vec<Fault>,
+    pub(crate) shape_faults: Vec<ShapeFault>,
+    /// Writes (create, edit, transition, comment, delete) that Jira applied, answered or not.
+    pub(crate) writes: usize,
     /// Arrival times in the last second, for the burst limit.
     pub(crate) window: VecDeque<Instant>,
     /// Every arrival, for measuring the peak rate in load tests.

@@ -9,13 +9,28 @@
 
 use std::{sync::Arc, time::Duration};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::Quota;
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 
-use super::error::{Error, body_message};
+use super::{
+    error::{Error, body_message},
+    gate::Gate,
+};
 use crate::config::{Auth, JiraConfig};
+
+tokio::task_local! {
+    /// When the current tool call stops retrying (set by [`with_retry_budget`]).
+    static DEADLINE: Instant;
+}
+
+/// Runs `work` (one tool call) so that all its Jira requests together stop
+/// retrying `budget` after it started. Without it, each request gets its own budget.
+pub(crate) async fn with_retry_budget<F: Future>(budget: Duration, work: F) -> F::Output {
+    DEADLINE.scope(Instant::now() + budget, work).await
+}
 
 /// How hard the client retries transient failures of idempotent requests.
 #[derive(Debug, Clone, Copy)]
@@ -24,8 +39,8 @@ pub(crate) struct RetryPolicy {
     pub(crate) attempts: u32,
     /// First backoff after a 5xx or timeout; doubled each time.
     pub(crate) base_backoff: Duration,
-    /// Longest total time spent waiting on `Retry-After` within one call.
-    pub(crate) max_wait: Duration,
+    /// Longest a request (or, with [`with_retry_budget`], a tool call) keeps retrying.
+    pub(crate) budget: Duration,
 }
 
 /// A body to send, or none.
@@ -35,15 +50,23 @@ pub(crate) enum Body<'a> {
     Json(&'a serde_json::Value),
 }
 
+/// An answered request: the status, the `Content-Type` and the (capped) body.
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    body: Vec<u8>,
+}
+
 /// Authenticated, rate-limited Jira REST client. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Client {
     http: reqwest::Client,
     base: Arc<str>,
     auth: Auth,
-    limiter: Arc<DefaultDirectRateLimiter>,
+    gate: Arc<Gate>,
     retry: RetryPolicy,
     timeout: Duration,
+    max_body: u64,
 }
 
 impl std::fmt::Debug for Client {
@@ -96,13 +119,10 @@ impl Client {
             http,
             base: config.base_url.as_str().into(),
             auth: config.auth.clone(),
-            limiter: Arc::new(RateLimiter::direct(quota)),
-            retry: RetryPolicy {
-                attempts: 4,
-                base_backoff: Duration::from_millis(250),
-                max_wait: config.max_retry_wait,
-            },
+            gate: Arc::new(Gate::new(quota)),
+            retry: RetryPolicy { attempts: 4, base_backoff: Duration::from_millis(250), budget: config.retry_budget },
             timeout: config.request_timeout,
+            max_body: config.max_response_bytes,
         })
     }
 
@@ -118,10 +138,15 @@ impl Client {
         &self.base
     }
 
+    /// How long one tool call may keep retrying.
+    pub(crate) fn retry_budget(&self) -> Duration {
+        self.retry.budget
+    }
+
     /// GET and decode JSON.
     pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, Error> {
-        let text = self.send(Method::GET, path, query, Body::None, true).await?;
-        decode(&text)
+        let reply = self.send(Method::GET, path, query, Body::None, true).await?;
+        decode(&reply)
     }
 
     /// POST and decode JSON. `idempotent` allows retries (searches are).
@@ -131,27 +156,30 @@ impl Client {
         body: &serde_json::Value,
         idempotent: bool,
     ) -> Result<T, Error> {
-        let text = self.send(Method::POST, path, &[], Body::Json(body), idempotent).await?;
-        decode(&text)
+        let reply = self.send(Method::POST, path, &[], Body::Json(body), idempotent).await?;
+        decode(&reply)
     }
 
     /// POST expecting no body back (204).
     pub(crate) async fn post_no_content(&self, path: &str, body: &serde_json::Value) -> Result<(), Error> {
-        self.send(Method::POST, path, &[], Body::Json(body), false).await.map(drop)
+        let reply = self.send(Method::POST, path, &[], Body::Json(body), false).await?;
+        no_content(&reply)
     }
 
     /// PUT expecting no body back (204). Edits are idempotent: same body, same result.
     pub(crate) async fn put(&self, path: &str, body: &serde_json::Value) -> Result<(), Error> {
-        self.send(Method::PUT, path, &[], Body::Json(body), true).await.map(drop)
+        let reply = self.send(Method::PUT, path, &[], Body::Json(body), true).await?;
+        no_content(&reply)
     }
 
     /// DELETE expecting no body back.
     pub(crate) async fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<(), Error> {
-        self.send(Method::DELETE, path, query, Body::None, false).await.map(drop)
+        let reply = self.send(Method::DELETE, path, query, Body::None, false).await?;
+        no_content(&reply)
     }
 
-    /// Sends one logical request: waits for the local limiter, retries
-    /// transient failures of idempotent requests, maps the status to [`Error`].
+    /// Sends one logical request: waits at the shared gate, retries transient
+    /// failures of idempotent requests within the retry budget, maps the status to [`Error`].
     #[tracing::instrument(skip_all, fields(http.method = %method, jira.path = path, http.status))]
     async fn send(
         &self,
@@ -160,20 +188,39 @@ impl Client {
         query: &[(&str, String)],
         body: Body<'_>,
         idempotent: bool,
-    ) -> Result<String, Error> {
+    ) -> Result<Reply, Error> {
         let url = format!("{}{path}", self.base);
-        let mut waited = Duration::ZERO;
+        let started = Instant::now();
+        let deadline = DEADLINE.try_with(|d| *d).unwrap_or(started + self.retry.budget);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.limiter.until_ready().await;
-            let outcome = self.send_once(&method, &url, query, body).await;
+            let sent = match self.gate.admit(Some(deadline)).await {
+                Ok(sent) => sent,
+                Err(paused) => {
+                    return Err(Error::RateLimited {
+                        retry_after: paused.remaining,
+                        reason: None,
+                        elapsed: started.elapsed(),
+                    });
+                }
+            };
+            // A retry never runs past the deadline; the first attempt gets the full timeout.
+            let timeout = if attempt == 1 {
+                self.timeout
+            } else {
+                self.timeout.min(deadline.saturating_duration_since(Instant::now()))
+            };
+            let outcome = self.send_once(&method, &url, query, body, timeout).await;
             let retry_in = match &outcome {
-                Ok(_) => None,
-                Err(failure) => self.retry_delay(failure, attempt, idempotent, waited),
+                Ok(_) => {
+                    self.gate.answered();
+                    None
+                }
+                Err(failure) => self.retry_delay(failure, attempt, idempotent, deadline, sent),
             };
             match (outcome, retry_in) {
-                (Ok(text), _) => return Ok(text),
+                (Ok(reply), _) => return Ok(reply),
                 (Err(failure), Some(delay)) => {
                     tracing::warn!(
                         attempt,
@@ -181,10 +228,11 @@ impl Client {
                         "retrying Jira request: {}",
                         failure.summary()
                     );
-                    waited += delay;
                     tokio::time::sleep(delay).await;
                 }
-                (Err(failure), None) => return Err(failure.into_error(&self.base, attempt, self.timeout)),
+                (Err(failure), None) => {
+                    return Err(failure.into_error(&self.base, attempt, self.timeout, started.elapsed()));
+                }
             }
         }
     }
@@ -195,8 +243,9 @@ impl Client {
         url: &str,
         query: &[(&str, String)],
         body: Body<'_>,
-    ) -> Result<String, Failure> {
-        let mut request = self.http.request(method.clone(), url).header("Accept", "application/json");
+        timeout: Duration,
+    ) -> Result<Reply, Failure> {
+        let mut request = self.http.request(method.clone(), url).header("Accept", "application/json").timeout(timeout);
         if !query.is_empty() {
             request = request.query(query);
         }
@@ -211,28 +260,75 @@ impl Client {
         let status = response.status();
         tracing::Span::current().record("http.status", status.as_u16());
         let headers = response.headers().clone();
-        let text = response.text().await.map_err(Failure::Transport)?;
-        if status.is_success() { Ok(text) } else { Err(Failure::Status { status, headers, body: text }) }
+        let content_type =
+            headers.get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let body = read_capped(response, self.max_body).await?;
+        if status.is_success() {
+            Ok(Reply { status, content_type, body })
+        } else {
+            Err(Failure::Status { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
+        }
     }
 
     /// How long to wait before the next attempt, or `None` to give up now.
-    fn retry_delay(&self, failure: &Failure, attempt: u32, idempotent: bool, waited: Duration) -> Option<Duration> {
+    fn retry_delay(
+        &self,
+        failure: &Failure,
+        attempt: u32,
+        idempotent: bool,
+        deadline: Instant,
+        sent: Instant,
+    ) -> Option<Duration> {
+        if let Failure::Status { status, headers, .. } = failure
+            && *status == StatusCode::TOO_MANY_REQUESTS
+        {
+            // Every caller waits now, not only this one.
+            let pause = self.gate.throttled(retry_after(headers), sent);
+            // Atlassian: retry only idempotent requests, only with a Retry-After, and wait at least that long.
+            retry_after(headers)?;
+            // The shared pause spaces these retries out, so a read may take a few more of them.
+            return (idempotent && attempt < self.retry.attempts * 2 && Instant::now() + pause < deadline)
+                .then_some(Duration::ZERO);
+        }
         if !idempotent || attempt >= self.retry.attempts {
             return None;
         }
         let backoff = self.retry.base_backoff.saturating_mul(1 << (attempt - 1).min(6));
+        let within = |wait: Duration| (Instant::now() + wait < deadline).then_some(wait);
         match failure {
-            Failure::Status { status, headers, .. } if *status == StatusCode::TOO_MANY_REQUESTS => {
-                // Atlassian: retry only with a Retry-After, and wait at least that long.
-                let after = retry_after(headers)?;
-                (waited + after <= self.retry.max_wait).then_some(after.max(backoff))
-            }
             Failure::Status { status, headers, .. } if status.is_server_error() => {
-                let after = retry_after(headers).unwrap_or(backoff);
-                (waited + after <= self.retry.max_wait).then_some(after)
+                within(retry_after(headers).unwrap_or(backoff))
             }
-            Failure::Transport(e) if e.is_timeout() || e.is_connect() => Some(backoff),
-            Failure::Status { .. } | Failure::Transport(_) => None,
+            Failure::Transport(e) if e.is_timeout() || e.is_connect() || e.is_body() || e.is_request() => {
+                within(backoff)
+            }
+            Failure::Cut(_) => within(backoff),
+            Failure::Status { .. } | Failure::Transport(_) | Failure::Oversized { .. } => None,
+        }
+    }
+}
+
+/// Reads at most `cap` bytes of the body, chunk by chunk: a bigger answer is
+/// refused as soon as it is announced (`Content-Length`) or as soon as the
+/// bytes read pass the cap, whatever `Content-Length` said.
+async fn read_capped(mut response: reqwest::Response, cap: u64) -> Result<Vec<u8>, Failure> {
+    if let Some(declared) = response.content_length()
+        && declared > cap
+    {
+        return Err(Failure::Oversized { cap, declared: Some(declared) });
+    }
+    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0).min(64 * 1024) as usize);
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() as u64 + chunk.len() as u64 > cap {
+                    return Err(Failure::Oversized { cap, declared: None });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => return Err(Failure::Transport(e)),
+            Err(e) => return Err(Failure::Cut(transport_detail(&e))),
         }
     }
 }
@@ -240,7 +336,18 @@ impl Client {
 /// One failed attempt, before it becomes a user-facing [`Error`].
 enum Failure {
     Transport(reqwest::Error),
-    Status { status: StatusCode, headers: HeaderMap, body: String },
+    Status {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: String,
+    },
+    /// The connection broke while the answer was being read.
+    Cut(String),
+    /// The answer is bigger than the cap.
+    Oversized {
+        cap: u64,
+        declared: Option<u64>,
+    },
 }
 
 impl Failure {
@@ -248,13 +355,24 @@ impl Failure {
         match self {
             Self::Transport(e) => transport_detail(e),
             Self::Status { status, .. } => status.to_string(),
+            Self::Cut(detail) => format!("answer cut short: {detail}"),
+            Self::Oversized { cap, .. } => format!("answer larger than {cap} bytes"),
         }
     }
 
-    fn into_error(self, base: &str, attempts: u32, timeout: Duration) -> Error {
+    fn into_error(self, base: &str, attempts: u32, timeout: Duration, elapsed: Duration) -> Error {
         match self {
-            Self::Transport(e) if e.is_timeout() => Error::Timeout { secs: timeout.as_secs(), attempts },
-            Self::Transport(e) => Error::Unreachable { url: base.to_owned(), detail: transport_detail(&e) },
+            // Connect errors (including connect timeouts) mean nothing was sent.
+            Self::Transport(e) if e.is_connect() => {
+                Error::Unreachable { url: base.to_owned(), detail: transport_detail(&e) }
+            }
+            Self::Transport(e) if e.is_timeout() => Error::Timeout { secs: timeout.as_secs(), attempts, elapsed },
+            Self::Transport(e) if e.is_builder() => {
+                Error::Unreachable { url: base.to_owned(), detail: transport_detail(&e) }
+            }
+            Self::Transport(e) => Error::Interrupted { detail: transport_detail(&e), attempts, elapsed },
+            Self::Cut(detail) => Error::Interrupted { detail, attempts, elapsed },
+            Self::Oversized { cap, declared } => Error::Oversized { cap, declared },
             Self::Status { status, headers, body } => {
                 let message = body_message(&body);
                 match status.as_u16() {
@@ -268,8 +386,9 @@ impl Failure {
                     429 => Error::RateLimited {
                         retry_after: retry_after(&headers).unwrap_or(Duration::from_secs(5)),
                         reason: headers.get("RateLimit-Reason").and_then(|v| v.to_str().ok()).map(str::to_owned),
+                        elapsed,
                     },
-                    code @ 500..=599 => Error::Server { status: code, attempts },
+                    code @ 500..=599 => Error::Server { status: code, attempts, elapsed },
                     code => Error::Unexpected { status: code, message },
                 }
             }
@@ -309,10 +428,96 @@ pub(crate) fn transport_detail(e: &reqwest::Error) -> String {
     }
 }
 
-fn decode<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
-    // A 204 has no body; callers that expect one get a clear decode error.
-    let text = if text.trim().is_empty() { "null" } else { text };
-    serde_json::from_str(text).map_err(|e| Error::Decode { detail: e.to_string() })
+/// Whether a 2xx body is what Jira sends: JSON. Anything else (an HTML login
+/// page, a proxy's text, nothing at all) is someone else's answer.
+fn foreign(reply: &Reply) -> Option<Error> {
+    let trimmed = reply.body.trim_ascii_start();
+    let looks_json = matches!(trimmed.first(), Some(b'{' | b'['));
+    let says_json = reply.content_type.is_empty() || reply.content_type.to_ascii_lowercase().contains("json");
+    (!looks_json || !says_json).then(|| Error::NotJira {
+        status: reply.status.as_u16(),
+        content_type: reply.content_type.clone(),
+        snippet: snippet(&reply.body),
+    })
+}
+
+/// The first bytes of a foreign answer, printable, whitespace collapsed, and
+/// with long opaque runs (tokens, session ids, base64) replaced by `[…]`.
+fn snippet(body: &[u8]) -> String {
+    const SHOWN: usize = 120;
+    const OPAQUE: usize = 20;
+    let head = body.get(..body.len().min(SHOWN * 4)).unwrap_or_default();
+    let text = String::from_utf8_lossy(head);
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        out.push_str(if run.chars().count() >= OPAQUE { "[…]" } else { run.as_str() });
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || "-_=+/.%".contains(c) {
+            run.push(c);
+            continue;
+        }
+        flush(&mut run, &mut out);
+        if c.is_whitespace() || c.is_control() {
+            if !out.ends_with(' ') && !out.is_empty() {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    let out = out.trim_end();
+    match out.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", out.get(..cut).unwrap_or_default()),
+        None => out.to_owned(),
+    }
+}
+
+fn decode<T: DeserializeOwned>(reply: &Reply) -> Result<T, Error> {
+    if let Some(e) = foreign(reply) {
+        return Err(e);
+    }
+    let mut de = serde_json::Deserializer::from_slice(&reply.body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            // JSON that does not parse is not Jira's either.
+            Error::NotJira {
+                status: reply.status.as_u16(),
+                content_type: reply.content_type.clone(),
+                snippet: snippet(&reply.body),
+            }
+        } else {
+            Error::Decode {
+                field: if path == "." { None } else { Some(path) },
+                detail: strip_position(&inner.to_string()),
+            }
+        }
+    })
+}
+
+/// serde_json's "… at line 1 column 42": the column says nothing to a reader.
+fn strip_position(detail: &str) -> String {
+    detail.split(" at line ").next().unwrap_or(detail).to_owned()
+}
+
+/// A write that Jira answers with no body: 204 No Content (edit, transition,
+/// delete, sprint moves) or an empty 201 Created (a new issue link); Atlassian's
+/// spec gives no other success. Any other 2xx is not Jira's answer to this call:
+/// a page, an empty 200 or a JSON body from something in between.
+fn no_content(reply: &Reply) -> Result<(), Error> {
+    let empty = reply.body.trim_ascii().is_empty();
+    if reply.status == StatusCode::NO_CONTENT || (reply.status == StatusCode::CREATED && empty) {
+        return Ok(());
+    }
+    Err(foreign(reply).unwrap_or_else(|| Error::Decode {
+        field: None,
+        detail: format!("expected 204 No Content, got {} with a JSON body", reply.status.as_u16()),
+    }))
 }
 
 #[cfg(test)]

@@ -43,24 +43,75 @@ pub(crate) enum Error {
     /// 413: per-issue limits (comments, links, ...).
     #[error("Jira refused the request as too large (413): {message}")]
     TooLarge { message: String },
-    /// 429 after the bounded retries.
+    /// 429 after the bounded retries (or a shared pause that outlasts the retry budget).
     #[error("Jira's rate limit was hit (429); Retry-After {} s", retry_after.as_secs())]
-    RateLimited { retry_after: Duration, reason: Option<String> },
+    RateLimited { retry_after: Duration, reason: Option<String>, elapsed: Duration },
     /// 5xx after the bounded retries.
-    #[error("Jira had a server error ({status}) on {attempts} attempt(s)")]
-    Server { status: u16, attempts: u32 },
+    #[error("Jira had a server error ({status}) on {attempts} attempt(s) over {}", took(*elapsed))]
+    Server { status: u16, attempts: u32, elapsed: Duration },
     /// Any other unexpected status.
     #[error("Jira answered with unexpected status {status}: {message}")]
     Unexpected { status: u16, message: String },
-    /// No answer in time.
-    #[error("Jira did not answer within {secs} s ({attempts} attempt(s))")]
-    Timeout { secs: u64, attempts: u32 },
-    /// DNS, TCP or TLS failure.
+    /// No answer in time, after the request was sent.
+    #[error("Jira did not answer within {secs} s ({attempts} attempt(s) over {})", took(*elapsed))]
+    Timeout { secs: u64, attempts: u32, elapsed: Duration },
+    /// The request was sent and the connection broke before the whole answer arrived.
+    #[error("the connection broke before Jira's whole answer arrived ({detail}; {attempts} attempt(s) over {})", took(*elapsed))]
+    Interrupted { detail: String, attempts: u32, elapsed: Duration },
+    /// DNS, TCP or TLS failure: nothing was sent.
     #[error("cannot reach Jira at {url} ({detail})")]
     Unreachable { url: String, detail: String },
-    /// Jira answered 2xx with a body we cannot read.
-    #[error("Jira's answer could not be read ({detail})")]
-    Decode { detail: String },
+    /// A 2xx answer that is not JSON: an HTML page, a proxy's text, nothing at all.
+    #[error("the answer (HTTP {status}, Content-Type {}) is not Jira's JSON: {}", shown(content_type), shown(snippet))]
+    NotJira { status: u16, content_type: String, snippet: String },
+    /// A 2xx JSON answer without the shape Jira sends for this call.
+    #[error("Jira's answer did not have the expected shape ({}{detail})", field.as_deref().map(|f| format!("at {f}: ")).unwrap_or_default())]
+    Decode { field: Option<String>, detail: String },
+    /// The answer is larger than `JIRA_MCP_MAX_RESPONSE_MB` allows; reading stopped at the cap.
+    #[error("Jira's answer is larger than the {} MiB cap{}", cap / (1024 * 1024), declared.map(|d| format!(" ({} MiB announced)", d / (1024 * 1024))).unwrap_or_default())]
+    Oversized { cap: u64, declared: Option<u64> },
+    /// 404 on an endpoint that every Jira Cloud site has: the site URL is wrong.
+    #[error("Jira answered 404 for {path}, which every Jira Cloud site has, at {base}")]
+    EndpointMissing { path: String, base: String },
+    /// A write was sent and its outcome is unknown: it may have been applied.
+    #[error("{write}: sent, outcome unknown ({cause})")]
+    Unconfirmed { write: Write, cause: Box<Self> },
+}
+
+/// A change sent to Jira, named for messages about its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// Create an issue in `project` with `summary`.
+    Create { project: String, summary: String },
+    /// Edit fields of `key`.
+    Edit { key: String },
+    /// Move `key` through transition `id`.
+    Transition { key: String },
+    /// Add a comment to `key`.
+    Comment { key: String },
+    /// Delete `key`.
+    Delete { key: String },
+}
+
+impl std::fmt::Display for Write {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Create { project, summary } => write!(f, "create issue in {project} ({summary:?})"),
+            Self::Edit { key } => write!(f, "edit {key}"),
+            Self::Transition { key } => write!(f, "transition {key}"),
+            Self::Comment { key } => write!(f, "comment on {key}"),
+            Self::Delete { key } => write!(f, "delete {key}"),
+        }
+    }
+}
+
+/// `12 s`, or `0.4 s` under ten seconds: how long a call tried, for messages.
+pub(crate) fn took(d: Duration) -> String {
+    if d.as_secs() >= 10 { format!("{} s", d.as_secs_f64().round()) } else { format!("{:.1} s", d.as_secs_f64()) }
+}
+
+fn shown(text: &str) -> &str {
+    if text.is_empty() { "(none)" } else { text }
 }
 
 impl Error {
@@ -68,6 +119,29 @@ impl Error {
     pub(crate) fn for_issue(self, key: &str) -> Self {
         match self {
             Self::NotFound { .. } => Self::IssueNotFound { key: key.to_owned() },
+            other => other,
+        }
+    }
+
+    /// Turns a 404 on an endpoint every site has into "the site URL is wrong".
+    pub(crate) fn for_endpoint(self, path: &str, base: &str) -> Self {
+        match self {
+            Self::NotFound { .. } => Self::EndpointMissing { path: path.to_owned(), base: base.to_owned() },
+            other => other,
+        }
+    }
+
+    /// For a non-idempotent write: a failure after the request went out (no answer in
+    /// time, a cut or foreign answer, a 5xx) leaves the outcome unknown; say so.
+    /// Failures where Jira said no (4xx, 429) or nothing was sent stay as they are.
+    pub(crate) fn for_write(self, write: Write) -> Self {
+        match self {
+            Self::Timeout { .. }
+            | Self::Interrupted { .. }
+            | Self::Server { .. }
+            | Self::NotJira { .. }
+            | Self::Decode { .. }
+            | Self::Oversized { .. } => Self::Unconfirmed { write, cause: Box::new(self) },
             other => other,
         }
     }

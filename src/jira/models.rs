@@ -2,9 +2,16 @@
 //!
 //! Invariant: these never leave `jira` + `tools` formatting; no tool returns
 //! them raw. Everything Jira may omit is optional or defaulted.
+//!
+//! Reading is tolerant where it can be: an issue field the server only displays
+//! and that arrives in an unexpected shape is left empty and its name recorded
+//! in [`IssueFields::unreadable`], so the call still succeeds and says what it
+//! could not show. Identifiers a call needs (an issue's `key`, a transition's
+//! `id`, a created issue's `key`) are required: without them decoding fails,
+//! naming the field.
 
-use serde::Deserialize;
-use serde_json::Value;
+use serde::{Deserialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -151,56 +158,92 @@ pub(crate) struct Changelog {
     pub(crate) histories: Vec<History>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct IssueFields {
-    #[serde(default)]
     pub(crate) summary: Option<String>,
-    #[serde(default)]
     pub(crate) status: Option<Status>,
-    #[serde(default)]
     pub(crate) assignee: Option<User>,
-    #[serde(default)]
     pub(crate) reporter: Option<User>,
-    #[serde(default)]
     pub(crate) priority: Option<Named>,
-    #[serde(default)]
     pub(crate) issuetype: Option<IssueType>,
-    #[serde(default)]
     pub(crate) labels: Vec<String>,
-    #[serde(default)]
     pub(crate) created: Option<String>,
-    #[serde(default)]
     pub(crate) updated: Option<String>,
-    #[serde(default)]
     pub(crate) description: Option<Value>,
-    #[serde(default)]
     pub(crate) comment: Option<CommentPage>,
-    #[serde(default)]
     pub(crate) subtasks: Vec<IssueRef>,
-    #[serde(default)]
     pub(crate) issuelinks: Vec<IssueLink>,
-    #[serde(default)]
     pub(crate) parent: Option<IssueRef>,
+    /// Fields that arrived in a shape this server cannot read; they are shown as unavailable.
+    pub(crate) unreadable: Vec<&'static str>,
     /// Every other field Jira sent (custom fields, components, versions, time tracking…),
     /// by field id, for rendering by type.
-    #[serde(flatten)]
-    pub(crate) other: serde_json::Map<String, Value>,
+    pub(crate) other: Map<String, Value>,
+}
+
+/// Takes fields out of Jira's `fields` object one by one, tolerating each.
+struct Tolerant {
+    map: Map<String, Value>,
+    unreadable: Vec<&'static str>,
+}
+
+impl Tolerant {
+    /// The field, or its default when absent, null, or of a shape that does not fit (recorded).
+    fn take<T: DeserializeOwned + Default>(&mut self, name: &'static str) -> T {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => T::default(),
+            Some(v) => serde_json::from_value(v).unwrap_or_else(|_| {
+                self.unreadable.push(name);
+                T::default()
+            }),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for IssueFields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut t = Tolerant { map: Map::deserialize(d)?, unreadable: Vec::new() };
+        Ok(Self {
+            summary: t.take("summary"),
+            status: t.take("status"),
+            assignee: t.take("assignee"),
+            reporter: t.take("reporter"),
+            priority: t.take("priority"),
+            issuetype: t.take("issuetype"),
+            labels: t.take("labels"),
+            created: t.take("created"),
+            updated: t.take("updated"),
+            description: t.take("description"),
+            comment: t.take("comment"),
+            subtasks: t.take("subtasks"),
+            issuelinks: t.take("issuelinks"),
+            parent: t.take("parent"),
+            unreadable: t.unreadable,
+            other: t.map,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct Issue {
-    #[serde(default)]
+    /// Required: every issue Jira returns has one.
     pub(crate) key: String,
     #[serde(default)]
     pub(crate) fields: IssueFields,
-    #[serde(default)]
+    /// Displayed only: an unreadable changelog is left out.
+    #[serde(default, deserialize_with = "tolerant")]
     pub(crate) changelog: Option<Changelog>,
+}
+
+/// `deserialize_with` for a displayed-only value: unreadable becomes the default.
+fn tolerant<'de, D: serde::Deserializer<'de>, T: DeserializeOwned + Default>(d: D) -> Result<T, D::Error> {
+    Ok(serde_json::from_value(Value::deserialize(d)?).unwrap_or_default())
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SearchPage {
-    #[serde(default)]
+    /// Required: a search answer without `issues` is not Jira's.
     pub(crate) issues: Vec<Issue>,
     #[serde(default)]
     pub(crate) is_last: Option<bool>,
@@ -210,23 +253,22 @@ pub(crate) struct SearchPage {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct Count {
-    #[serde(default)]
     pub(crate) count: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct Transition {
-    #[serde(default)]
+    /// Required: the move is made by id.
     pub(crate) id: String,
     #[serde(default)]
     pub(crate) name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "tolerant")]
     pub(crate) to: Status,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct Transitions {
-    #[serde(default)]
+    /// Required: an answer without it is not Jira's ("no transitions" would be a lie).
     pub(crate) transitions: Vec<Transition>,
 }
 
@@ -241,20 +283,18 @@ pub(crate) struct Project {
 /// Jira's generic `PageBean*` shape (`values`, `isLast`, ...); only `values` is read.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Page<T> {
-    #[serde(default = "Vec::new")]
     pub(crate) values: Vec<T>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct IssueTypePage {
-    #[serde(default)]
     pub(crate) issue_types: Vec<IssueType>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct Created {
-    #[serde(default)]
+    /// Required: the new issue's key is the answer.
     pub(crate) key: String,
 }
 

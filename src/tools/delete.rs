@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{JiraMcp, args::key_arg, text::day};
-use crate::{confirm::Refusal, error::ToolError, limits::CONFIRM_TTL_MINUTES};
+use crate::{confirm::Refusal, error::ToolError, jira, limits::CONFIRM_TTL_MINUTES};
 
 /// The tool description, with the token lifetime it enforces.
 fn description() -> String {
@@ -106,8 +106,21 @@ impl JiraMcp {
                 pending.updated
             )));
         }
-        self.jira.delete_issue(&issue.key, subtasks > 0).await?;
         let also = if subtasks > 0 { format!(" and its {subtasks} subtask(s)") } else { String::new() };
-        Ok(format!("Deleted {}{also}. This cannot be undone.", issue.key))
+        match self.jira.delete_issue(&issue.key, subtasks > 0).await {
+            Ok(()) => Ok(format!("Deleted {}{also}. This cannot be undone.", issue.key)),
+            Err(lost @ jira::Error::Unconfirmed { .. }) => {
+                // Cheap to find out: a deleted issue answers 404.
+                match self.jira.issue(&issue.key, "summary", false).await {
+                    Err(jira::Error::IssueNotFound { .. }) => Ok(format!(
+                        "Deleted {}{also}. This cannot be undone. Jira's answer was lost ({lost}); reading {} back \
+                         answers 404, so the deletion was applied.",
+                        issue.key, issue.key
+                    )),
+                    _ => Err(lost.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -17,11 +17,16 @@ use super::{
 use crate::{
     error::ToolError,
     jira::{
-        Jira, LINE_FIELDS, adf, jql,
+        self, Jira, LINE_FIELDS, adf, jql,
         models::{FieldDef, Issue, RemoteLink, WorklogPage},
     },
     limits::{COMMENTS, DESCRIPTION_CHARS},
 };
+
+/// How far back a create whose answer was lost is looked for, in minutes.
+const LOST_CREATE_WINDOW_MINUTES: u32 = 15;
+/// Clock difference between this host and Jira tolerated when matching a lost create.
+const CLOCK_SLACK: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 /// Sections `get_issue` can include.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -276,7 +281,22 @@ impl JiraMcp {
             let screen = self.jira.create_screen(&project, &issue_type.id).await?;
             fields.extend(convert(&self.jira, &screen, extra).await?);
         }
-        let key = self.jira.create_issue(Value::Object(fields)).await?;
+        let sent_at = chrono::Utc::now();
+        let key = match self.jira.create_issue(&project, summary, Value::Object(fields)).await {
+            Ok(key) => key,
+            Err(lost @ jira::Error::Unconfirmed { .. }) => {
+                return match self.find_lost_create(&project, summary, sent_at).await {
+                    Some(key) => Ok(format!(
+                        "Created {key} ({} in {project}): {summary}\nJira's answer to the create was lost ({lost}); \
+                         a search then found {key}, created by this account with this summary during the request, \
+                         so it was created once. Do not create it again.\nView it with get_issue key={key}.",
+                        issue_type.name
+                    )),
+                    None => Err(lost.into()),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok(format!("Created {key} ({} in {project}): {summary}\nView it with get_issue key={key}.", issue_type.name))
     }
 
@@ -432,13 +452,23 @@ impl JiraMcp {
             None => None,
         };
         let with_comment = comment.is_some();
-        self.jira.transition(&key, &t.id, comment).await?;
-        Ok(format!(
-            "Moved {key} to \"{}\" (transition \"{}\"){}.",
-            t.to.name,
-            t.name,
-            if with_comment { " and added the comment" } else { "" }
-        ))
+        let also = if with_comment { " and added the comment" } else { "" };
+        match self.jira.transition(&key, &t.id, comment).await {
+            Ok(()) => Ok(format!("Moved {key} to \"{}\" (transition \"{}\"){also}.", t.to.name, t.name)),
+            Err(lost @ jira::Error::Unconfirmed { .. }) => {
+                // Cheap to find out: read the status back.
+                let now = self.jira.issue(&key, "status", false).await.ok().and_then(|i| i.fields.status);
+                match now {
+                    Some(s) if s.name.eq_ignore_ascii_case(&t.to.name) => Ok(format!(
+                        "Moved {key} to \"{}\" (transition \"{}\"){also}. Jira's answer was lost ({lost}); reading \
+                         {key} back shows it in \"{}\" now, so the move was applied. Do not repeat it.",
+                        t.to.name, t.name, s.name
+                    )),
+                    _ => Err(lost.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -464,6 +494,18 @@ impl Default for RenderOptions {
 }
 
 impl JiraMcp {
+    /// After a create whose answer was lost: the issue this account created in `project` with
+    /// `summary` since the request went out, if a search finds exactly that.
+    async fn find_lost_create(
+        &self,
+        project: &str,
+        summary: &str,
+        sent_at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<String> {
+        let found = self.jira.recently_created(project, summary, LOST_CREATE_WINDOW_MINUTES).await.ok()?;
+        found.into_iter().find(|(_, created)| created.is_some_and(|c| c >= sent_at - CLOCK_SLACK)).map(|(key, _)| key)
+    }
+
     /// The `jira://issue/{key}` resource: `get_issue` with its defaults, with the
     /// same key check and the same errors.
     pub(crate) async fn issue_resource(&self, raw_key: &str) -> Result<String, ToolError> {
@@ -571,6 +613,13 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
     let has = |s: Section| opts.include.contains(&s);
     let mut out = String::new();
     let _ = writeln!(out, "{}: {}", issue.key, f.summary.as_deref().unwrap_or("(no summary)"));
+    if !f.unreadable.is_empty() {
+        let _ = writeln!(
+            out,
+            "Note: Jira sent {} in a shape this server cannot read; shown as unavailable (\"?\").",
+            f.unreadable.join(", ")
+        );
+    }
     let _ = writeln!(
         out,
         "Type: {} | Status: {} | Priority: {}",
@@ -662,7 +711,9 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
     if has(Section::Worklogs) {
         render_worklogs(&mut out, f);
     }
-    if has(Section::Comments) {
+    if has(Section::Comments) && f.unreadable.contains(&"comment") {
+        out.push_str("\n## Comments\n? (unavailable: Jira sent them in an unexpected shape)\n");
+    } else if has(Section::Comments) {
         let page = f.comment.clone().unwrap_or_default();
         let total = page.total.unwrap_or(page.comments.len() as u64);
         let shown: Vec<_> = page.comments.iter().rev().take(opts.max_comments).collect();

@@ -15,12 +15,12 @@ use super::{
     args::{UserChoice, resolve_user, some_trimmed},
     custom::{resolve_all, value_text},
     paging::{decode_cursor, encode_cursor},
-    text::{clip, day, issue_line},
+    text::{clip, day, issue_line, unreadable_note},
 };
 use crate::{
     error::ToolError,
     jira::{
-        LINE_FIELDS,
+        self, LINE_FIELDS,
         fields::SPRINT_TYPE,
         jql::{self, Assignee, Filters, SprintFilter},
         models::{Issue, Sprint},
@@ -124,7 +124,10 @@ impl JiraMcp {
         };
         let mut fields: Vec<&str> = LINE_FIELDS.to_vec();
         fields.extend(columns.iter().map(|c| c.id.as_str()));
-        let page = self.jira.search(&jql, &fields, p.page_size, token.as_deref()).await?;
+        let page = match self.jira.search(&jql, &fields, p.page_size, token.as_deref()).await {
+            Ok(page) => page,
+            Err(e) => return Err(self.unknown_project(some_trimmed(p.project.as_ref()), e).await),
+        };
         let mut out = String::with_capacity(128 + page.issues.len() * 96);
         let _ = writeln!(out, "JQL: {jql}");
         if page.issues.is_empty() {
@@ -136,6 +139,10 @@ impl JiraMcp {
                 let value = issue.fields.other.get(&c.id).and_then(|v| value_text(c.schema.as_ref(), v));
                 let _ = write!(out, " | {}: {}", c.name, clip(value.as_deref().unwrap_or("-"), 40));
             }
+            out.push('\n');
+        }
+        if let Some(note) = unreadable_note(&page.issues) {
+            out.push_str(&note);
             out.push('\n');
         }
         match page.next_page_token.as_deref().filter(|_| page.is_last != Some(true)) {
@@ -195,7 +202,10 @@ impl JiraMcp {
         }
         let mut fields = vec!["summary", "status", "assignee", "priority", "created", "updated"];
         let Some(sprint) = sprint else {
-            let (issues, capped) = self.jira.search_all(&jql, &fields, p.max_issues as usize).await?;
+            let (issues, capped) = match self.jira.search_all(&jql, &fields, p.max_issues as usize).await {
+                Ok(found) => found,
+                Err(e) => return Err(self.unknown_project(some_trimmed(p.project.as_ref()), e).await),
+            };
             let total = if capped { self.jira.approximate_count(&jql).await.ok() } else { None };
             return Ok(summarize(&jql, &issues, total, !capped, p.stale_days, Utc::now()));
         };
@@ -269,6 +279,25 @@ fn sprint_progress(sprint: &Sprint, issues: &[Issue], points: Option<&str>, spri
 }
 
 impl JiraMcp {
+    /// A search that named a project failed with 400 or 404: if the project is
+    /// not among the visible ones, say that (with the list) instead.
+    async fn unknown_project(&self, project: Option<&str>, e: jira::Error) -> ToolError {
+        let Some(raw) = project.filter(|_| matches!(e, jira::Error::BadJql { .. } | jira::Error::NotFound { .. }))
+        else {
+            return e.into();
+        };
+        let Ok(key) = jql::project_key(raw) else { return e.into() };
+        match self.jira.project_not_found(&key).await {
+            jira::Error::ProjectNotFound { visible: Some(list), .. }
+                if list.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key)) =>
+            {
+                e.into()
+            }
+            jira::Error::ProjectNotFound { visible: None, .. } => e.into(),
+            other => other.into(),
+        }
+    }
+
     /// The JQL for a search: the caller's, or one composed from the filters.
     async fn search_jql(&self, p: &SearchIssuesParams) -> Result<String, ToolError> {
         let project =
@@ -349,6 +378,9 @@ fn summarize(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Scope: {jql}");
+    if let Some(note) = unreadable_note(issues) {
+        let _ = writeln!(out, "{note} They count as \"-\" below.");
+    }
     if complete {
         let _ = writeln!(out, "Issues: {} (all scanned)", issues.len());
     } else {

@@ -16,17 +16,30 @@ pub(crate) fn clip(text: &str, max: usize) -> String {
 }
 
 /// The compact one-line view: `KEY | summary | status | assignee | priority | updated`.
+/// A field Jira sent in an unreadable shape shows as `?`.
 pub(crate) fn issue_line(issue: &Issue) -> String {
     let f = &issue.fields;
+    let or_unknown = |field: &'static str, shown: &str| {
+        if f.unreadable.contains(&field) { "?".to_owned() } else { shown.to_owned() }
+    };
     format!(
         "{} | {} | {} | {} | {} | {}",
         issue.key,
-        clip(f.summary.as_deref().unwrap_or("(no summary)"), 80),
-        f.status.as_ref().map_or("-", |s| s.name.as_str()),
-        f.assignee.as_ref().map_or("Unassigned", |u| u.label()),
-        f.priority.as_ref().map_or("-", |p| p.name.as_str()),
-        day(f.updated.as_deref()),
+        or_unknown("summary", &clip(f.summary.as_deref().unwrap_or("(no summary)"), 80)),
+        or_unknown("status", f.status.as_ref().map_or("-", |s| s.name.as_str())),
+        or_unknown("assignee", f.assignee.as_ref().map_or("Unassigned", |u| u.label())),
+        or_unknown("priority", f.priority.as_ref().map_or("-", |p| p.name.as_str())),
+        or_unknown("updated", day(f.updated.as_deref())),
     )
+}
+
+/// The note under a list when some issues had fields of a shape this server cannot read.
+pub(crate) fn unreadable_note(issues: &[Issue]) -> Option<String> {
+    let mut fields: Vec<&str> = issues.iter().flat_map(|i| i.fields.unreadable.iter().copied()).collect();
+    fields.sort_unstable();
+    fields.dedup();
+    (!fields.is_empty())
+        .then(|| format!("Note: Jira sent {} in a shape this server cannot read; shown as \"?\".", fields.join(", ")))
 }
 
 #[cfg(test)]
