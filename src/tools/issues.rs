@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::{
     JiraMcp,
     args::{account_id, key_arg, markdown_arg, resolve_user},
-    text::{clip, day},
+    text::{block, clip, day, one_line},
 };
 use crate::{
     error::ToolError,
@@ -223,7 +223,13 @@ impl JiraMcp {
             );
         }
         let key = self.jira.create_issue(Value::Object(fields)).await?;
-        Ok(format!("Created {key} ({} in {project}): {summary}\nView it with get_issue key={key}.", issue_type.name))
+        Ok(format!(
+            "Created {} ({} in {project}): {}\nView it with get_issue key={}.",
+            one_line(&key),
+            one_line(&issue_type.name),
+            one_line(summary),
+            one_line(&key)
+        ))
     }
 
     /// Change an issue's summary, description (Markdown), priority, labels (add/remove) and/or
@@ -311,7 +317,7 @@ impl JiraMcp {
             let issue = self.jira.issue(&key, "status", false).await?;
             let current = issue.fields.status.map(|s| s.name).unwrap_or_default();
             if current.eq_ignore_ascii_case(target) {
-                return Ok(format!("{key} is already in status {current}; nothing changed."));
+                return Ok(format!("{key} is already in status {}; nothing changed.", one_line(&current)));
             }
             let options: Vec<String> =
                 transitions.iter().map(|t| format!("\"{}\" (via \"{}\")", t.to.name, t.name)).collect();
@@ -331,8 +337,8 @@ impl JiraMcp {
         self.jira.transition(&key, &t.id, comment).await?;
         Ok(format!(
             "Moved {key} to \"{}\" (transition \"{}\"){}.",
-            t.to.name,
-            t.name,
+            one_line(&t.to.name),
+            one_line(&t.name),
             if with_comment { " and added the comment" } else { "" }
         ))
     }
@@ -400,21 +406,21 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
     let f = &issue.fields;
     let has = |s: Section| opts.include.contains(&s);
     let mut out = String::new();
-    let _ = writeln!(out, "{}: {}", issue.key, f.summary.as_deref().unwrap_or("(no summary)"));
+    let _ = writeln!(out, "{}: {}", one_line(&issue.key), one_line(f.summary.as_deref().unwrap_or("(no summary)")));
     let _ = writeln!(
         out,
         "Type: {} | Status: {} | Priority: {}",
-        f.issuetype.as_ref().map_or("-", |t| t.name.as_str()),
-        f.status.as_ref().map_or("-", |s| s.name.as_str()),
-        f.priority.as_ref().map_or("-", |p| p.name.as_str()),
+        one_line(f.issuetype.as_ref().map_or("-", |t| t.name.as_str())),
+        one_line(f.status.as_ref().map_or("-", |s| s.name.as_str())),
+        one_line(f.priority.as_ref().map_or("-", |p| p.name.as_str())),
     );
     let _ = writeln!(
         out,
         "Assignee: {} | Reporter: {}",
-        f.assignee.as_ref().map_or("Unassigned", |u| u.label()),
-        f.reporter.as_ref().map_or("-", |u| u.label()),
+        one_line(f.assignee.as_ref().map_or("Unassigned", |u| u.label())),
+        one_line(f.reporter.as_ref().map_or("-", |u| u.label())),
     );
-    let labels = if f.labels.is_empty() { "-".to_owned() } else { f.labels.join(", ") };
+    let labels = if f.labels.is_empty() { "-".to_owned() } else { one_line(&f.labels.join(", ")).into_owned() };
     let _ = writeln!(
         out,
         "Labels: {labels} | Created: {} | Updated: {}",
@@ -423,7 +429,7 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
     );
     if let Some(parent) = &f.parent {
         let summary = parent.fields.as_ref().and_then(|x| x.summary.as_deref()).unwrap_or_default();
-        let _ = writeln!(out, "Parent: {} {}", parent.key, clip(summary, 60));
+        let _ = writeln!(out, "Parent: {} {}", one_line(&parent.key), clip(&one_line(summary), 60));
     }
     if has(Section::Description) {
         let text = f.description.as_ref().map(adf::to_markdown).unwrap_or_default();
@@ -433,14 +439,14 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
         } else {
             let total = text.chars().count();
             if total > opts.description_max_chars {
-                let cut = clip(&text, opts.description_max_chars);
+                let cut = block(&clip(&text, opts.description_max_chars));
                 let _ = writeln!(
                     out,
                     "{cut}\n[description truncated: showing {} of {total} characters; call get_issue with a larger description_max_chars to read more]",
                     opts.description_max_chars
                 );
             } else {
-                let _ = writeln!(out, "{text}");
+                let _ = writeln!(out, "{}", block(&text));
             }
         }
     }
@@ -451,9 +457,9 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
             let _ = writeln!(
                 out,
                 "- {} | {} | {}",
-                s.key,
-                clip(sf.summary.as_deref().unwrap_or_default(), 70),
-                sf.status.map(|x| x.name).unwrap_or_default()
+                one_line(&s.key),
+                clip(&one_line(sf.summary.as_deref().unwrap_or_default()), 70),
+                one_line(&sf.status.map(|x| x.name).unwrap_or_default())
             );
         }
     }
@@ -468,10 +474,11 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
             let of = other.fields.clone().unwrap_or_default();
             let _ = writeln!(
                 out,
-                "- {verb} {} | {} | {}",
-                other.key,
-                clip(of.summary.as_deref().unwrap_or_default(), 60),
-                of.status.map(|x| x.name).unwrap_or_default()
+                "- {} {} | {} | {}",
+                one_line(verb),
+                one_line(&other.key),
+                clip(&one_line(of.summary.as_deref().unwrap_or_default()), 60),
+                one_line(&of.status.map(|x| x.name).unwrap_or_default())
             );
         }
     }
@@ -485,9 +492,9 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
             let _ = writeln!(
                 out,
                 "- {} on {}: {}",
-                c.author.as_ref().map_or("unknown", |a| a.label()),
+                one_line(c.author.as_ref().map_or("unknown", |a| a.label())),
                 day(c.created.as_deref()),
-                clip(&body, 500).replace('\n', "\n  ")
+                block(&clip(&body, 500)).replace('\n', "\n  ")
             );
         }
     }
@@ -506,9 +513,9 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
                             format!(
                                 "- {} {}: {} → {}",
                                 day(h.created.as_deref()),
-                                h.author.as_ref().map_or("unknown", |a| a.label()),
-                                i.from_string.as_deref().unwrap_or("?"),
-                                i.to_string.as_deref().unwrap_or("?")
+                                one_line(h.author.as_ref().map_or("unknown", |a| a.label())),
+                                one_line(i.from_string.as_deref().unwrap_or("?")),
+                                one_line(i.to_string.as_deref().unwrap_or("?"))
                             )
                         })
                     })

@@ -12,7 +12,7 @@ use super::{
     JiraMcp,
     args::{UserChoice, resolve_user, some_trimmed},
     paging::{decode_cursor, encode_cursor},
-    text::{clip, day, issue_line},
+    text::{clip, day, issue_line, one_line},
 };
 use crate::{
     error::ToolError,
@@ -110,7 +110,7 @@ impl JiraMcp {
         };
         let page = self.jira.search(&jql, LINE_FIELDS, p.page_size, token.as_deref()).await?;
         let mut out = String::with_capacity(128 + page.issues.len() * 96);
-        let _ = writeln!(out, "JQL: {jql}");
+        let _ = writeln!(out, "JQL: {}", one_line(&jql));
         if page.issues.is_empty() {
             out.push_str("No issues match.\n");
         }
@@ -215,7 +215,7 @@ fn parse_time(t: Option<&str>) -> Option<DateTime<Utc>> {
 fn counts(out: &mut String, title: &str, values: impl Iterator<Item = String>) {
     let mut map: BTreeMap<String, usize> = BTreeMap::new();
     for v in values {
-        *map.entry(v).or_default() += 1;
+        *map.entry(one_line(&v).into_owned()).or_default() += 1;
     }
     let mut sorted: Vec<_> = map.into_iter().collect();
     sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -231,8 +231,8 @@ fn dated_lines<'a>(
     date: impl Fn(&Issue) -> Option<&str>,
 ) {
     for i in issues.take(5) {
-        let summary = clip(i.fields.summary.as_deref().unwrap_or_default(), 60);
-        let _ = writeln!(out, "- {} | {summary} | {what} {}", i.key, day(date(i)));
+        let summary = clip(&one_line(i.fields.summary.as_deref().unwrap_or_default()), 60);
+        let _ = writeln!(out, "- {} | {summary} | {what} {}", one_line(&i.key), day(date(i)));
     }
 }
 
@@ -246,7 +246,7 @@ fn summarize(
     now: DateTime<Utc>,
 ) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Scope: {jql}");
+    let _ = writeln!(out, "Scope: {}", one_line(jql));
     if complete {
         let _ = writeln!(out, "Issues: {} (all scanned)", issues.len());
     } else {
