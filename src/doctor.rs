@@ -81,6 +81,7 @@ pub async fn run(env: &Env<'_>, out: &mut dyn Write) -> Verdict {
                 "configuration",
                 &format!("valid (read-only: {}, rate limit {}/s)", config.read_only, config.jira.rate_per_second),
             );
+            crate::scrub::register(&config.jira.auth);
             let ok = match jira::Client::new(&config.jira) {
                 Err(e) => {
                     line(out, false, "jira", &e.to_string());

@@ -83,6 +83,7 @@ impl Emulator {
             window: VecDeque::new(),
             arrivals: Vec::new(),
             burst: config.burst_per_second,
+            echo_auth: 0,
         }));
         let app = router(AppState { shared: shared.clone(), base: format!("http://{addr}").into() });
         let stop = CancellationToken::new();
@@ -105,6 +106,12 @@ impl Emulator {
     /// Queues a scripted failure.
     pub fn inject(&self, fault: Fault) {
         self.lock().faults.push(fault);
+    }
+
+    /// The next `times` requests answer 400 with their `Authorization` header copied
+    /// into the error message, like a misbehaving proxy (tests of credential scrubbing).
+    pub fn echo_authorization(&self, times: u32) {
+        self.lock().echo_auth = times;
     }
 
     /// Changes the burst limit (`None`: unlimited).
@@ -197,6 +204,17 @@ async fn auth(request: Request, next: Next) -> Response {
 
 async fn limits(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
+    let echo = {
+        let mut s = state.lock();
+        let echo = s.echo_auth > 0;
+        s.echo_auth = s.echo_auth.saturating_sub(1);
+        echo
+    };
+    if echo {
+        let header = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let message = format!("Invalid request. Received headers: Authorization: {header}");
+        return error_collection(StatusCode::BAD_REQUEST, &[message.as_str()]);
+    }
     let (fault, limited, burst, remaining) = {
         let mut s = state.lock();
         let now = Instant::now();

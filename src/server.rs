@@ -17,9 +17,10 @@ use rmcp::{
         router::prompt::PromptRouter, tool::IntoCallToolResult, tool::ToolCallContext, wrapper::Parameters,
     },
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult, ListResourcesResult,
-        PaginatedRequestParams, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-        Resource, ResourceContents, ResourceTemplate, Role, ServerCapabilities, ServerConfig,
+        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+        ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, PromptMessage,
+        ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents,
+        ResourceTemplate, Role, ServerCapabilities, ServerConfig,
     },
     prompt, prompt_handler, prompt_router,
     service::RequestContext,
@@ -121,7 +122,24 @@ impl JiraMcp {
 }
 
 fn text_resource(uri: &str, text: String, mime: &str) -> ReadResourceResponse {
+    let text = crate::scrub::secrets(&text).into_owned();
     ReadResourceResult::new(vec![ResourceContents::text(text, uri.to_owned()).with_mime_type(mime)]).into()
+}
+
+/// A tool result with every credential form scrubbed (see `crate::scrub`), content
+/// and structured content alike; it goes through JSON so no field is missed.
+fn scrubbed_response(response: CallToolResponse) -> CallToolResponse {
+    let CallToolResponse::Complete(result) = response else { return response };
+    let Ok(json) = serde_json::to_string(&result) else { return result.into() };
+    match crate::scrub::secrets(&json) {
+        std::borrow::Cow::Borrowed(_) => result.into(),
+        // Fail closed: a result that cannot be rebuilt is withheld, never sent unscrubbed.
+        std::borrow::Cow::Owned(clean) => serde_json::from_str(&clean)
+            .unwrap_or_else(|_| {
+                CallToolResult::error(vec![ContentBlock::text("the result contained the Jira credential; withheld")])
+            })
+            .into(),
+    }
 }
 
 #[tool_handler(router = self.tool_router)]
@@ -153,7 +171,7 @@ impl ServerHandler for JiraMcp {
         let started = std::time::Instant::now();
         let result = self.tool_router.call(ToolCallContext::new(self, request, context)).await;
         tracing::info!(mcp.tool = %name, duration_ms = started.elapsed().as_millis() as u64, "tool call");
-        result
+        result.map(scrubbed_response)
     }
 
     async fn list_resources(

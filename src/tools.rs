@@ -70,6 +70,7 @@ impl JiraMcp {
     }
 
     pub(crate) fn with_parts(config: &Config, jira: Jira, sandbox: Arc<dyn Sandbox>) -> Self {
+        crate::scrub::register(&config.jira.auth);
         let all = Self::search_router()
             + Self::issues_router()
             + Self::comments_router()

@@ -226,7 +226,8 @@ impl Failure {
             Self::Transport(e) if e.is_timeout() => Error::Timeout { secs: timeout.as_secs(), attempts },
             Self::Transport(e) => Error::Unreachable { url: base.to_owned(), detail: transport_detail(&e) },
             Self::Status { status, headers, body } => {
-                let message = body_message(&body);
+                // An upstream or proxy may echo the Authorization header into its error body.
+                let message = crate::scrub::secrets(&body_message(&body)).into_owned();
                 match status.as_u16() {
                     400 => Error::BadRequest { message },
                     401 => Error::Unauthorized,
