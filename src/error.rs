@@ -140,6 +140,16 @@ fn jira_sentence(e: &jira::Error) -> String {
             "Cannot reach Jira at {url} ({detail}). Check JIRA_URL and the network; `jira-mcp doctor` \
              tells DNS, TLS and connection problems apart"
         ),
+        E::NotAllowed { what, allowed } => format!(
+            "{what} was not found or is not allowed: this server only works with the projects {} \
+             (JIRA_MCP_PROJECTS). Use an issue or project from those, or find one with search_issues",
+            allowed.join(", ")
+        ),
+        E::UnscopableJql { problem } => format!(
+            "The JQL was not sent: this server restricts every query to its allowed projects, and this one cannot \
+             be restricted with certainty ({problem}). Simplify it: balanced parentheses, closed quotes, plain ASCII \
+             outside quotes, no comments, ORDER BY only at the end with field names"
+        ),
         E::Decode { detail } => {
             format!("Jira's answer could not be read ({detail}); this is a jira-mcp bug, please report it")
         }

@@ -9,10 +9,13 @@ mod client;
 pub(crate) mod error;
 pub(crate) mod jql;
 pub(crate) mod models;
+pub(crate) mod scope;
+
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::limits::JIRA_SCAN_PAGE;
+use crate::{config::Projects, limits::JIRA_SCAN_PAGE};
 
 pub(crate) use client::Client;
 pub(crate) use error::Error;
@@ -25,15 +28,70 @@ use models::{
 pub(crate) const LINE_FIELDS: &[&str] = &["summary", "status", "assignee", "priority", "updated"];
 
 /// Jira operations used by the tools. Every method goes through the
-/// rate-limited, retrying [`Client`].
+/// rate-limited, retrying [`Client`], and, with an allow-list, through its
+/// checks: keys and projects before the request, JQL restricted (see
+/// [`scope`]), answers checked again after it.
 #[derive(Debug, Clone)]
 pub(crate) struct Jira {
     client: Client,
+    projects: Option<Arc<Projects>>,
 }
 
 impl Jira {
     pub(crate) fn new(client: Client) -> Self {
-        Self { client }
+        Self { client, projects: None }
+    }
+
+    /// Restricts every operation to `projects` (`None`: no restriction).
+    pub(crate) fn restricted_to(mut self, projects: Option<Projects>) -> Self {
+        self.projects = projects.map(Arc::new);
+        self
+    }
+
+    fn not_allowed(&self, what: String) -> Error {
+        Error::NotAllowed { what, allowed: self.projects.as_ref().map(|p| p.keys().to_vec()).unwrap_or_default() }
+    }
+
+    /// Refuses, before any request, an issue key outside the allow-list.
+    pub(crate) fn check_key(&self, key: &str) -> Result<(), Error> {
+        match &self.projects {
+            Some(p) if !scope::allows_key(key, p) => Err(self.not_allowed(format!("Issue {key}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses, before any request, a project outside the allow-list.
+    pub(crate) fn check_project(&self, key: &str) -> Result<(), Error> {
+        match &self.projects {
+            Some(p) if !p.allows(key) => Err(self.not_allowed(format!("Project {key}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// `jql` as it is sent: restricted to the allow-list, if any.
+    fn scoped_jql(&self, jql: &str) -> Result<String, Error> {
+        match &self.projects {
+            Some(p) => scope::constrain(jql, p).map_err(|problem| Error::UnscopableJql { problem }),
+            None => Ok(jql.to_owned()),
+        }
+    }
+
+    /// Whether an issue key from an answer may be shown (defence in depth: the
+    /// query was restricted already).
+    fn shows(&self, key: &str) -> bool {
+        self.projects.as_ref().is_none_or(|p| scope::allows_key(key, p))
+    }
+
+    /// Drops what an answer holds from outside the allow-list, logging it.
+    fn drop_outside(&self, issues: &mut Vec<Issue>) {
+        let before = issues.len();
+        issues.retain(|i| self.shows(&i.key));
+        if issues.len() < before {
+            tracing::warn!(
+                dropped = before - issues.len(),
+                "dropped issues outside JIRA_MCP_PROJECTS from a Jira answer"
+            );
+        }
     }
 
     pub(crate) fn base_url(&self) -> &str {
@@ -53,11 +111,15 @@ impl Jira {
         max_results: u32,
         next_page_token: Option<&str>,
     ) -> Result<SearchPage, Error> {
+        let jql = self.scoped_jql(jql)?;
         let mut body = json!({ "jql": jql, "fields": fields, "maxResults": max_results });
         if let (Some(token), Some(obj)) = (next_page_token, body.as_object_mut()) {
             obj.insert("nextPageToken".to_owned(), Value::String(token.to_owned()));
         }
-        self.client.post("/rest/api/3/search/jql", &body, true).await.map_err(Error::for_jql)
+        let mut page: SearchPage =
+            self.client.post("/rest/api/3/search/jql", &body, true).await.map_err(Error::for_jql)?;
+        self.drop_outside(&mut page.issues);
+        Ok(page)
     }
 
     /// Every issue matching `jql`, page by page, up to `cap`. The flag is true when
@@ -87,30 +149,54 @@ impl Jira {
     pub(crate) async fn approximate_count(&self, jql: &str) -> Result<u64, Error> {
         let count: Count = self
             .client
-            .post("/rest/api/3/search/approximate-count", &json!({ "jql": jql }), true)
+            .post("/rest/api/3/search/approximate-count", &json!({ "jql": self.scoped_jql(jql)? }), true)
             .await
             .map_err(Error::for_jql)?;
         Ok(count.count)
     }
 
     pub(crate) async fn issue(&self, key: &str, fields: &str, changelog: bool) -> Result<Issue, Error> {
+        self.check_key(key)?;
         let mut query = vec![("fields", fields.to_owned())];
         if changelog {
             query.push(("expand", "changelog".to_owned()));
         }
-        self.client.get(&format!("/rest/api/3/issue/{key}"), &query).await.map_err(|e| e.for_issue(key))
+        let mut issue: Issue =
+            self.client.get(&format!("/rest/api/3/issue/{key}"), &query).await.map_err(|e| e.for_issue(key))?;
+        // A moved issue answers under its new key, possibly in another project.
+        if !self.shows(&issue.key) {
+            tracing::warn!("dropped an issue outside JIRA_MCP_PROJECTS from a Jira answer");
+            return Err(self.not_allowed(format!("Issue {key}")));
+        }
+        let f = &mut issue.fields;
+        f.subtasks.retain(|s| self.shows(&s.key));
+        f.issuelinks
+            .retain(|l| l.inward_issue.as_ref().or(l.outward_issue.as_ref()).is_some_and(|i| self.shows(&i.key)));
+        if f.parent.as_ref().is_some_and(|p| !self.shows(&p.key)) {
+            f.parent = None;
+        }
+        Ok(issue)
     }
 
     pub(crate) async fn create_issue(&self, fields: Value) -> Result<String, Error> {
+        if self.projects.is_some() {
+            let project = fields.pointer("/project/key").and_then(Value::as_str).unwrap_or_default();
+            self.check_project(project)?;
+            if let Some(parent) = fields.pointer("/parent/key").and_then(Value::as_str) {
+                self.check_key(parent)?;
+            }
+        }
         let created: Created = self.client.post("/rest/api/3/issue", &json!({ "fields": fields }), false).await?;
         Ok(created.key)
     }
 
     pub(crate) async fn edit_issue(&self, key: &str, body: &Value) -> Result<(), Error> {
+        self.check_key(key)?;
         self.client.put(&format!("/rest/api/3/issue/{key}"), body).await.map_err(|e| e.for_issue(key))
     }
 
     pub(crate) async fn delete_issue(&self, key: &str, delete_subtasks: bool) -> Result<(), Error> {
+        self.check_key(key)?;
         self.client
             .delete(&format!("/rest/api/3/issue/{key}"), &[("deleteSubtasks", delete_subtasks.to_string())])
             .await
@@ -118,6 +204,7 @@ impl Jira {
     }
 
     pub(crate) async fn transitions(&self, key: &str) -> Result<Vec<Transition>, Error> {
+        self.check_key(key)?;
         let t: Transitions = self
             .client
             .get(&format!("/rest/api/3/issue/{key}/transitions"), &[])
@@ -127,6 +214,7 @@ impl Jira {
     }
 
     pub(crate) async fn transition(&self, key: &str, id: &str, comment: Option<Value>) -> Result<(), Error> {
+        self.check_key(key)?;
         let mut body = json!({ "transition": { "id": id } });
         if let (Some(adf), Some(obj)) = (comment, body.as_object_mut()) {
             obj.insert("update".to_owned(), json!({ "comment": [{ "add": { "body": adf } }] }));
@@ -138,6 +226,7 @@ impl Jira {
     }
 
     pub(crate) async fn add_comment(&self, key: &str, body: Value) -> Result<String, Error> {
+        self.check_key(key)?;
         let created: models::Comment = self
             .client
             .post(&format!("/rest/api/3/issue/{key}/comment"), &json!({ "body": body }), false)
@@ -152,11 +241,14 @@ impl Jira {
             .client
             .get("/rest/api/3/project/search", &[("maxResults", "50".to_owned()), ("orderBy", "key".to_owned())])
             .await?;
-        Ok(page.values)
+        let mut values = page.values;
+        values.retain(|p| self.projects.as_ref().is_none_or(|allowed| allowed.allows(&p.key)));
+        Ok(values)
     }
 
     /// Issue types that can be created in a project. A 404 names the valid projects.
     pub(crate) async fn issue_types(&self, project: &str) -> Result<Vec<IssueType>, Error> {
+        self.check_project(project)?;
         let path = format!("/rest/api/3/issue/createmeta/{project}/issuetypes");
         match self.client.get::<IssueTypePage>(&path, &[]).await {
             Ok(page) => Ok(page.issue_types),

@@ -97,7 +97,7 @@ impl JiraMcp {
             }
         }
         Self {
-            jira,
+            jira: jira.restricted_to(config.projects.clone()),
             confirm: Arc::new(ConfirmStore::default()),
             sandbox,
             sandbox_timeout: config.sandbox.max_timeout,

@@ -490,3 +490,74 @@ async fn an_echoed_credential_never_reaches_the_model() {
     let page = ok(&client, "search_issues", json!({ "jql": format!("text ~ \"{basic}\"") })).await;
     assert!(page.starts_with("JQL: text ~ \"[REDACTED]\""), "{page}");
 }
+
+/// A server restricted to OPS (JIRA_MCP_PROJECTS=OPS); the emulator also has DEMO.
+async fn ops_only() -> (jira_mcp::emulator::Emulator, common::Client) {
+    let emu = emulator().await;
+    let mut config = config_for(&emu);
+    config.projects = Some(jira_mcp::config::Projects::new(["OPS".to_owned()]));
+    (emu, connect(JiraMcp::new(&config).unwrap()).await)
+}
+
+const NOT_ALLOWED: &str = "was not found or is not allowed: this server only works with the projects OPS \
+                           (JIRA_MCP_PROJECTS). Use an issue or project from those, or find one with search_issues";
+
+#[tokio::test]
+async fn the_project_allow_list_refuses_other_keys_before_any_request() {
+    let (emu, client) = ops_only().await;
+    let before = emu.request_count();
+    for (tool, arguments) in [
+        ("get_issue", json!({ "key": "DEMO-1" })),
+        ("update_issue", json!({ "key": "DEMO-1", "summary": "x" })),
+        ("transition_issue", json!({ "key": "demo-1", "status": "Done" })),
+        ("add_comment", json!({ "key": "DEMO-1", "body": "x" })),
+        ("delete_issue", json!({ "key": "DEMO-1" })),
+        ("get_issue", json!({ "key": "10001" })),
+    ] {
+        let text = err(&client, tool, arguments).await;
+        assert!(text.starts_with("Issue ") && text.contains(NOT_ALLOWED), "{tool}: {text}");
+    }
+    // A key that does not exist anywhere gets the same words: no leak of existence.
+    let missing = err(&client, "get_issue", json!({ "key": "SECRET-99" })).await;
+    assert_eq!(missing, format!("Issue SECRET-99 {NOT_ALLOWED}"));
+    for (tool, arguments) in [
+        ("search_issues", json!({ "project": "DEMO" })),
+        ("summarize_project", json!({ "project": "DEMO" })),
+        ("create_issue", json!({ "project": "DEMO", "issue_type": "Task", "summary": "x" })),
+    ] {
+        let text = err(&client, tool, arguments).await;
+        assert_eq!(text, format!("Project DEMO {NOT_ALLOWED}"), "{tool}");
+    }
+    let text = err(
+        &client,
+        "create_issue",
+        json!({ "project": "OPS", "issue_type": "Subtask", "summary": "x", "parent": "DEMO-1" }),
+    )
+    .await;
+    assert!(text.starts_with(&format!("Issue DEMO-1 {NOT_ALLOWED}")), "{text}");
+    let resource =
+        client.read_resource(ReadResourceRequestParams::new("jira://issue/DEMO-1")).await.unwrap_err().to_string();
+    assert!(resource.contains(NOT_ALLOWED), "{resource}");
+    // Only create_issue's issue-type lookup for OPS reached Jira.
+    assert!(emu.request_count() - before <= 2, "{} requests", emu.request_count() - before);
+    assert!(emu.has_issue("DEMO-1"), "nothing was deleted");
+}
+
+#[tokio::test]
+async fn the_project_allow_list_holds_every_query_and_answer() {
+    let (_emu, client) = ops_only().await;
+    let page = ok(&client, "search_issues", json!({ "jql": "project = DEMO OR project = OPS ORDER BY key" })).await;
+    let keys: Vec<&str> = page.lines().filter_map(|l| l.split(" | ").next()).filter(|k| k.contains('-')).collect();
+    assert!(!keys.is_empty() && keys.iter().all(|k| k.starts_with("OPS-")), "{page}");
+    let text = err(&client, "search_issues", json!({ "jql": "status = Done) OR (project = DEMO" })).await;
+    assert!(
+        text.starts_with("The JQL was not sent: this server restricts every query to its allowed projects"),
+        "{text}"
+    );
+    assert!(text.contains("(a ')' closes more than was opened)"), "{text}");
+    let summary = ok(&client, "summarize_project", json!({ "jql": "project = DEMO OR project = OPS" })).await;
+    let all = ok(&client, "summarize_project", json!({ "project": "OPS" })).await;
+    assert_eq!(summary.lines().nth(1), all.lines().nth(1), "the same issues as OPS alone: {summary}");
+    let created = ok(&client, "create_issue", json!({ "project": "OPS", "issue_type": "Task", "summary": "ok" })).await;
+    assert!(created.starts_with("Created OPS-"), "{created}");
+}

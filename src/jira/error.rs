@@ -58,6 +58,13 @@ pub(crate) enum Error {
     /// DNS, TCP or TLS failure.
     #[error("cannot reach Jira at {url} ({detail})")]
     Unreachable { url: String, detail: String },
+    /// An issue or project outside the allow-list (`JIRA_MCP_PROJECTS`); refused before any
+    /// request, in the same words whether or not it exists.
+    #[error("{what} is outside the allowed projects {}", allowed.join(", "))]
+    NotAllowed { what: String, allowed: Vec<String> },
+    /// JQL that cannot be restricted to the allow-list with certainty; never sent.
+    #[error("the JQL cannot be restricted to the allowed projects: {problem}")]
+    UnscopableJql { problem: String },
     /// Jira answered 2xx with a body we cannot read.
     #[error("Jira's answer could not be read ({detail})")]
     Decode { detail: String },

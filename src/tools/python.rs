@@ -249,6 +249,23 @@ mod tests {
         (emu, JiraMcp::with_parts(&config, jira, fake))
     }
 
+    // JIRA_MCP_PROJECTS: the data staged for the code obeys the allow-list whatever the JQL says.
+    #[tokio::test]
+    async fn staged_data_obeys_the_project_allow_list() {
+        let fake = Arc::new(FakeSandbox::answering(exited(b"")));
+        let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+        let mut config = Config::with_jira(JiraConfig::demo(emu.url()));
+        config.projects = Some(crate::config::Projects::new(["OPS".to_owned()]));
+        let jira = Jira::new(Client::new(&config.jira).unwrap());
+        let server = JiraMcp::with_parts(&config, jira, fake.clone());
+        let code = json!({ "code": "pass", "jql": "project = DEMO OR project = OPS" });
+        server.run_python(params(code), CancellationToken::new()).await.unwrap();
+        let jobs = fake.jobs();
+        let [job] = jobs.as_slice() else { panic!("one run: {jobs:?}") };
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(job.data.as_deref().unwrap()).unwrap();
+        assert!(!rows.is_empty() && rows.iter().all(|r| r["key"].as_str().unwrap().starts_with("OPS-")), "{rows:?}");
+    }
+
     fn params(v: serde_json::Value) -> Parameters<RunPythonParams> {
         Parameters(serde_json::from_value(v).unwrap())
     }

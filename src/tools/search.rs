@@ -143,6 +143,7 @@ impl JiraMcp {
         let jql = match (some_trimmed(p.project.as_ref()), some_trimmed(p.jql.as_ref())) {
             (Some(project), None) => {
                 let key = jql::project_key(project).map_err(ToolError::InvalidInput)?;
+                self.jira.check_project(&key)?;
                 format!("project = {} ORDER BY created ASC", jql::quote(&key))
             }
             (None, Some(q)) => q.to_owned(),
@@ -172,6 +173,9 @@ impl JiraMcp {
     async fn search_jql(&self, p: &SearchIssuesParams) -> Result<String, ToolError> {
         let project =
             some_trimmed(p.project.as_ref()).map(jql::project_key).transpose().map_err(ToolError::InvalidInput)?;
+        if let Some(key) = &project {
+            self.jira.check_project(key)?;
+        }
         let since = some_trimmed(p.updated_since.as_ref());
         if let Some(s) = since {
             jql::check_since(s).map_err(|m| ToolError::InvalidInput(format!("updated_since {m}")))?;
