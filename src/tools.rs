@@ -40,6 +40,8 @@ pub struct JiraMcp {
     pub(crate) jira: Jira,
     pub(crate) confirm: Arc<ConfirmStore>,
     pub(crate) sandbox: Arc<dyn Sandbox>,
+    /// The site people open, for `…/browse/KEY` links (not the API gateway).
+    pub(crate) site: Arc<str>,
     /// Upper bound of one run_python run (`JIRA_MCP_SANDBOX_TIMEOUT_SECS`).
     pub(crate) sandbox_timeout: Duration,
     /// Tools hidden and refused because of read-only mode.
@@ -98,6 +100,7 @@ impl JiraMcp {
         }
         Self {
             jira: jira.restricted_to(config.projects.clone()),
+            site: config.jira.site().into(),
             confirm: Arc::new(ConfirmStore::default()),
             sandbox,
             sandbox_timeout: config.sandbox.max_timeout,

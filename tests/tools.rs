@@ -561,3 +561,18 @@ async fn the_project_allow_list_holds_every_query_and_answer() {
     let created = ok(&client, "create_issue", json!({ "project": "OPS", "issue_type": "Task", "summary": "ok" })).await;
     assert!(created.starts_with("Created OPS-"), "{created}");
 }
+
+// Scoped Atlassian tokens call https://api.atlassian.com/ex/jira/{cloudId}; links must still
+// point at the site. Here the API is the emulator (loopback) and the site is never contacted.
+#[tokio::test]
+async fn browse_links_point_at_the_site_not_the_api() {
+    let emu = emulator().await;
+    let mut config = config_for(&emu);
+    config.jira.site_url = Some("https://example.atlassian.net".to_owned());
+    let client = connect(JiraMcp::new(&config).unwrap()).await;
+    let issue = ok(&client, "get_issue", json!({ "key": "DEMO-1", "include": [] })).await;
+    assert!(issue.ends_with("\nLink: https://example.atlassian.net/browse/DEMO-1"), "{issue}");
+    let created = ok(&client, "create_issue", json!({ "project": "OPS", "issue_type": "Task", "summary": "x" })).await;
+    assert!(created.contains("\nLink: https://example.atlassian.net/browse/OPS-"), "{created}");
+    assert!(!created.contains(&emu.url()) && !issue.contains(&emu.url()), "no link to the API host");
+}

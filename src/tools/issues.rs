@@ -224,11 +224,11 @@ impl JiraMcp {
         }
         let key = self.jira.create_issue(Value::Object(fields)).await?;
         Ok(format!(
-            "Created {} ({} in {project}): {}\nView it with get_issue key={}.",
-            one_line(&key),
+            "Created {key} ({} in {project}): {}\nLink: {}/browse/{key}\nView it with get_issue key={key}.",
             one_line(&issue_type.name),
             one_line(summary),
-            one_line(&key)
+            self.site,
+            key = one_line(&key),
         ))
     }
 
@@ -398,11 +398,11 @@ impl JiraMcp {
             fields.push("issuelinks");
         }
         let issue = self.jira.issue(key, &fields.join(","), has(Section::History)).await?;
-        Ok(render(&issue, opts))
+        Ok(render(&issue, opts, &self.site))
     }
 }
 
-fn render(issue: &Issue, opts: &RenderOptions) -> String {
+fn render(issue: &Issue, opts: &RenderOptions, site: &str) -> String {
     let f = &issue.fields;
     let has = |s: Section| opts.include.contains(&s);
     let mut out = String::new();
@@ -427,6 +427,7 @@ fn render(issue: &Issue, opts: &RenderOptions) -> String {
         day(f.created.as_deref()),
         day(f.updated.as_deref())
     );
+    let _ = writeln!(out, "Link: {site}/browse/{}", one_line(&issue.key));
     if let Some(parent) = &f.parent {
         let summary = parent.fields.as_ref().and_then(|x| x.summary.as_deref()).unwrap_or_default();
         let _ = writeln!(out, "Parent: {} {}", one_line(&parent.key), clip(&one_line(summary), 60));
