@@ -18,6 +18,7 @@ mod app;
 mod issues;
 mod jql;
 mod meta;
+mod permissions;
 mod respond;
 mod search;
 mod state;
@@ -84,6 +85,7 @@ impl Emulator {
             arrivals: Vec::new(),
             burst: config.burst_per_second,
             echo_auth: 0,
+            denied_permissions: Vec::new(),
         }));
         let app = router(AppState { shared: shared.clone(), base: format!("http://{addr}").into() });
         let stop = CancellationToken::new();
@@ -112,6 +114,11 @@ impl Emulator {
     /// into the error message, like a misbehaving proxy (tests of credential scrubbing).
     pub fn echo_authorization(&self, times: u32) {
         self.lock().echo_auth = times;
+    }
+
+    /// From now on `mypermissions` reports `key` (e.g. `DELETE_ISSUES`) as not held.
+    pub fn deny_permission(&self, key: &str) {
+        self.lock().denied_permissions.push(key.to_owned());
     }
 
     /// Changes the burst limit (`None`: unlimited).
@@ -160,6 +167,7 @@ impl Drop for Emulator {
 fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/rest/api/3/myself", get(myself))
+        .route("/rest/api/3/mypermissions", get(permissions::my_permissions))
         .route("/rest/api/3/search/jql", post(search))
         .route("/rest/api/3/search/approximate-count", post(approximate_count))
         .route("/rest/api/3/search", get(removed_search).post(removed_search))

@@ -42,6 +42,12 @@ pub(crate) enum ToolError {
          are switched off. Tell the user; the operator can unset JIRA_MCP_READ_ONLY if changes are intended"
     )]
     ReadOnly { tool: String },
+    /// The tool writes to Jira and the account lacks the permission (checked at start).
+    #[error(
+        "Tool {tool} is disabled: the Jira account this server uses lacks the {permission} permission (checked at \
+         start), so the tool is switched off. Tell the user; a Jira admin can grant it, then the server must restart"
+    )]
+    NoPermission { tool: String, permission: &'static str },
 }
 
 impl ToolError {
@@ -53,6 +59,7 @@ impl ToolError {
             Self::InvalidInput(_) => "invalid_input",
             Self::Confirm(_) => "confirm_refused",
             Self::ReadOnly { .. } => "read_only",
+            Self::NoPermission { .. } => "no_permission",
         }
     }
 

@@ -24,6 +24,12 @@ use models::{
     Transitions, User,
 };
 
+/// The project permission needed to see issues at all.
+pub(crate) const BROWSE: &str = "BROWSE_PROJECTS";
+/// The project permissions that writing needs, one per kind of change.
+pub(crate) const WRITE_PERMISSIONS: &[&str] =
+    &["CREATE_ISSUES", "EDIT_ISSUES", "TRANSITION_ISSUES", "ADD_COMMENTS", "DELETE_ISSUES"];
+
 /// The fields of the compact one-line issue view.
 pub(crate) const LINE_FIELDS: &[&str] = &["summary", "status", "assignee", "priority", "updated"];
 
@@ -101,6 +107,25 @@ impl Jira {
     /// The authenticated user: the credential check (no anonymous access).
     pub(crate) async fn myself(&self) -> Result<User, Error> {
         self.client.get("/rest/api/3/myself", &[]).await
+    }
+
+    /// Which of `keys` the account holds in `project`; without a project, Jira answers
+    /// whether it holds each in at least one project.
+    pub(crate) async fn my_permissions(&self, project: Option<&str>, keys: &[&str]) -> Result<Vec<String>, Error> {
+        let mut query = vec![("permissions", keys.join(","))];
+        if let Some(p) = project {
+            query.push(("projectKey", p.to_owned()));
+        }
+        let answer: models::MyPermissions = self.client.get("/rest/api/3/mypermissions", &query).await?;
+        Ok(answer.permissions.into_iter().filter(|(_, s)| s.have_permission).map(|(k, _)| k).collect())
+    }
+
+    /// The projects permission checks are about: the allow-list, or none (any project).
+    pub(crate) fn permission_scopes(&self) -> Vec<Option<String>> {
+        match &self.projects {
+            Some(p) => p.keys().iter().cloned().map(Some).collect(),
+            None => vec![None],
+        }
     }
 
     /// One page of `POST /rest/api/3/search/jql`.

@@ -576,3 +576,24 @@ async fn browse_links_point_at_the_site_not_the_api() {
     assert!(created.contains("\nLink: https://example.atlassian.net/browse/OPS-"), "{created}");
     assert!(!created.contains(&emu.url()) && !issue.contains(&emu.url()), "no link to the API host");
 }
+
+// Least privilege at start: a write tool the Jira account cannot use is hidden like read-only mode.
+#[tokio::test]
+async fn write_tools_the_account_cannot_use_are_hidden_at_start() {
+    let emu = emulator().await;
+    // Control: with every permission held, every write tool stays.
+    let all = JiraMcp::new(&config_for(&emu)).unwrap().hide_unpermitted_tools().await;
+    assert!(all.tools().iter().any(|t| t.name == "delete_issue"));
+    emu.deny_permission("DELETE_ISSUES");
+    let server = JiraMcp::new(&config_for(&emu)).unwrap().hide_unpermitted_tools().await;
+    let names: Vec<String> = server.tools().iter().map(|t| t.name.to_string()).collect();
+    assert!(!names.contains(&"delete_issue".to_owned()) && names.contains(&"create_issue".to_owned()), "{names:?}");
+    let client = connect(server).await;
+    let text = err(&client, "delete_issue", json!({ "key": "DEMO-1" })).await;
+    assert_eq!(
+        text,
+        "Tool delete_issue is disabled: the Jira account this server uses lacks the DELETE_ISSUES permission \
+         (checked at start), so the tool is switched off. Tell the user; a Jira admin can grant it, then the server \
+         must restart"
+    );
+}

@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     /// Requests left that answer 400 with their Authorization header echoed in the body,
     /// as a misbehaving upstream or proxy might.
     pub(crate) echo_auth: u32,
+    /// Permission keys `mypermissions` reports as not held.
+    pub(crate) denied_permissions: Vec<String>,
 }
 
 #[derive(Clone)]

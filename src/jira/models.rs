@@ -258,3 +258,18 @@ pub(crate) struct StatusDetails {
     #[serde(default)]
     pub(crate) status_category: Option<StatusCategory>,
 }
+
+/// `GET /mypermissions`: each requested permission and whether the caller holds it.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct MyPermissions {
+    #[serde(default)]
+    pub(crate) permissions: std::collections::BTreeMap<String, PermissionState>,
+}
+
+/// One permission in [`MyPermissions`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PermissionState {
+    #[serde(default)]
+    pub(crate) have_permission: bool,
+}
