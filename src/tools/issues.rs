@@ -135,7 +135,10 @@ async fn check_priority(jira: &Jira, name: &str) -> Result<String, ToolError> {
     let all = jira.priorities().await?;
     all.iter().find(|p| p.name.eq_ignore_ascii_case(name.trim())).map(|p| p.name.clone()).ok_or_else(|| {
         let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
-        ToolError::InvalidInput(format!("priority {name:?} does not exist. Valid priorities: {}", names.join(", ")))
+        ToolError::InvalidInput(format!(
+            "priority {name:?} does not exist. Valid priorities: {}",
+            one_line(&names.join(", "))
+        ))
     })
 }
 
@@ -189,7 +192,7 @@ impl JiraMcp {
             return Err(ToolError::InvalidInput(format!(
                 "issue type {:?} does not exist in {project}. Valid types: {}",
                 p.issue_type,
-                names.join(", ")
+                one_line(&names.join(", "))
             )));
         };
         let parent = p.parent.as_deref().map(key_arg).transpose()?;
@@ -319,16 +322,20 @@ impl JiraMcp {
             if current.eq_ignore_ascii_case(target) {
                 return Ok(format!("{key} is already in status {}; nothing changed.", one_line(&current)));
             }
-            let options: Vec<String> =
-                transitions.iter().map(|t| format!("\"{}\" (via \"{}\")", t.to.name, t.name)).collect();
+            let options: Vec<String> = transitions
+                .iter()
+                .map(|t| format!("\"{}\" (via \"{}\")", one_line(&t.to.name), one_line(&t.name)))
+                .collect();
             let list = if options.is_empty() {
                 "none (the workflow allows no move from here)".to_owned()
             } else {
                 options.join(", ")
             };
             return Err(ToolError::InvalidInput(format!(
-                "{key} cannot move from \"{current}\" to \"{target}\" directly. Reachable statuses: {list}. \
-                 Move through one of them first, or check the status name"
+                "{key} cannot move from \"{}\" to \"{}\" directly. Reachable statuses: {list}. \
+                 Move through one of them first, or check the status name",
+                one_line(&current),
+                one_line(target)
             )));
         };
         let comment =
