@@ -10,11 +10,13 @@
 mod env;
 mod http;
 mod jira;
+mod projects;
 mod sandbox;
 
 pub use env::{Env, Error};
 pub use http::HttpConfig;
 pub use jira::{Auth, DEMO_EMAIL, DEMO_TOKEN, JiraConfig};
+pub use projects::Projects;
 pub use sandbox::{DEFAULT_IMAGE, SandboxConfig};
 
 /// The validated configuration the server runs with.
@@ -26,6 +28,8 @@ pub struct Config {
     pub read_only: bool,
     /// Sandbox settings.
     pub sandbox: SandboxConfig,
+    /// The project allow-list (`JIRA_MCP_PROJECTS`); `None` allows every project.
+    pub projects: Option<Projects>,
 }
 
 impl Config {
@@ -49,13 +53,18 @@ impl Config {
 
     /// Reads everything but the Jira connection.
     fn around(jira: JiraConfig, env: &Env<'_>) -> Result<Self, Error> {
-        Ok(Self { jira, read_only: env.flag("JIRA_MCP_READ_ONLY", false)?, sandbox: SandboxConfig::from_env(env)? })
+        Ok(Self {
+            jira,
+            read_only: env.flag("JIRA_MCP_READ_ONLY", false)?,
+            sandbox: SandboxConfig::from_env(env)?,
+            projects: Projects::from_env(env)?,
+        })
     }
 
     /// Defaults around a Jira connection (tests and benchmarks).
     #[must_use]
     pub fn with_jira(jira: JiraConfig) -> Self {
-        Self { jira, read_only: false, sandbox: SandboxConfig::default() }
+        Self { jira, read_only: false, sandbox: SandboxConfig::default(), projects: None }
     }
 }
 

@@ -45,6 +45,66 @@ fn explain(e: &Error, base: &str) -> String {
     }
 }
 
+/// Short names of the permissions, as the report shows them.
+fn short(permission: &str) -> &str {
+    match permission {
+        jira::BROWSE => "browse",
+        "CREATE_ISSUES" => "create",
+        "EDIT_ISSUES" => "edit",
+        "TRANSITION_ISSUES" => "transition",
+        "ADD_COMMENTS" => "comment",
+        "DELETE_ISSUES" => "delete",
+        other => other,
+    }
+}
+
+/// Reports what the account may do in each allowed project (or anywhere), and warns
+/// about write permissions a read-only deployment does not need. False when the
+/// account cannot browse an allowed project.
+async fn permissions(jira: &Jira, read_only: bool, out: &mut dyn Write) -> bool {
+    let mut wanted = vec![jira::BROWSE];
+    wanted.extend_from_slice(jira::WRITE_PERMISSIONS);
+    let mut ok = true;
+    for project in jira.permission_scopes() {
+        let name = format!("permissions in {}", project.as_deref().unwrap_or("any project"));
+        let held = match jira.my_permissions(project.as_deref(), &wanted).await {
+            Ok(held) => held,
+            Err(e) => {
+                line(out, false, &name, &format!("cannot be read ({e})"));
+                ok = false;
+                continue;
+            }
+        };
+        let has = |p: &str| held.iter().any(|h| h == p);
+        let list = |perms: &[&str]| perms.iter().map(|p| short(p)).collect::<Vec<_>>().join(", ");
+        let may: Vec<&str> = wanted.iter().copied().filter(|p| has(p)).collect();
+        let may_not: Vec<&str> = wanted.iter().copied().filter(|p| !has(p)).collect();
+        let detail = match (may.is_empty(), may_not.is_empty()) {
+            (true, _) => "none".to_owned(),
+            (false, true) => list(&may),
+            (false, false) => format!("{} (not: {})", list(&may), list(&may_not)),
+        };
+        let browse = has(jira::BROWSE);
+        line(
+            out,
+            browse,
+            &name,
+            &if browse { detail } else { format!("{detail}: the account cannot see issues there") },
+        );
+        ok &= browse;
+        let writes: Vec<&str> = jira::WRITE_PERMISSIONS.iter().copied().filter(|p| has(p)).collect();
+        if read_only && !writes.is_empty() {
+            let _ = writeln!(
+                out,
+                "! {name}: this deployment is read-only but the account may also {}; a token of an account (or a \
+                 scoped token) without those would limit what a leaked token can do",
+                list(&writes)
+            );
+        }
+    }
+    ok
+}
+
 /// Runs every check, writing one line each to `out`. Reads the same variables,
 /// the same way, as `serve`; the sandbox is checked with its own settings even
 /// when the Jira ones are broken.
@@ -81,6 +141,7 @@ pub async fn run(env: &Env<'_>, out: &mut dyn Write) -> Verdict {
                 "configuration",
                 &format!("valid (read-only: {}, rate limit {}/s)", config.read_only, config.jira.rate_per_second),
             );
+            crate::scrub::register(&config.jira.auth);
             let ok = match jira::Client::new(&config.jira) {
                 Err(e) => {
                     line(out, false, "jira", &e.to_string());
@@ -97,7 +158,8 @@ pub async fn run(env: &Env<'_>, out: &mut dyn Write) -> Verdict {
                                 "jira",
                                 &format!("authenticated as {}{email} at {}", me.label(), jira.base_url()),
                             );
-                            true
+                            let jira = jira.restricted_to(config.projects.clone());
+                            permissions(&jira, config.read_only, out).await
                         }
                         Err(e) => {
                             line(out, false, "jira", &explain(&e, jira.base_url()));
@@ -128,4 +190,58 @@ pub async fn run(env: &Env<'_>, out: &mut dyn Write) -> Verdict {
         }
     );
     Verdict { jira_ok, sandbox_ok }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::emulator::{DEMO_EMAIL, DEMO_TOKEN, Emulator, EmulatorConfig};
+
+    async fn report(emu: &Emulator, extra: &[(&str, &str)]) -> String {
+        let mut vars: HashMap<String, String> = [
+            ("JIRA_URL", emu.url().as_str()),
+            ("JIRA_USERNAME", DEMO_EMAIL),
+            ("JIRA_API_TOKEN", DEMO_TOKEN),
+            ("JIRA_MCP_SANDBOX_RUNTIME", "no-such-runtime"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let lookup = move |k: &str| vars.get(k).cloned();
+        let mut out = Vec::new();
+        run(&Env::new(&lookup), &mut out).await;
+        String::from_utf8(out).unwrap()
+    }
+
+    #[tokio::test]
+    async fn reports_permissions_per_allowed_project_and_warns_a_read_only_deployment() {
+        let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+        emu.deny_permission("DELETE_ISSUES");
+        let text = report(&emu, &[("JIRA_MCP_PROJECTS", "OPS,DEMO")]).await;
+        for p in ["DEMO", "OPS"] {
+            assert!(
+                text.contains(&format!(
+                    "✔ permissions in {p}: browse, create, edit, transition, comment (not: delete)\n"
+                )),
+                "{text}"
+            );
+        }
+        assert!(!text.contains("! permissions"), "no warning when writes are intended: {text}");
+        let text = report(&emu, &[("JIRA_MCP_READ_ONLY", "true")]).await;
+        assert!(
+            text.contains(
+                "! permissions in any project: this deployment is read-only but the account may also create, edit, \
+                 transition, comment; a token of an account (or a scoped token) without those would limit what a \
+                 leaked token can do"
+            ),
+            "{text}"
+        );
+        emu.deny_permission("BROWSE_PROJECTS");
+        let text = report(&emu, &[]).await;
+        assert!(text.contains("✘ permissions in any project: create, edit"), "{text}");
+        assert!(text.contains(": the account cannot see issues there"), "{text}");
+    }
 }

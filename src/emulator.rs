@@ -20,6 +20,7 @@ mod catalog;
 mod issues;
 mod jql;
 mod meta;
+mod permissions;
 mod respond;
 mod search;
 mod state;
@@ -88,6 +89,8 @@ impl Emulator {
             window: VecDeque::new(),
             arrivals: Vec::new(),
             burst: config.burst_per_second,
+            echo_auth: 0,
+            denied_permissions: Vec::new(),
         }));
         let app = router(AppState { shared: shared.clone(), base: format!("http://{addr}").into() });
         let stop = CancellationToken::new();
@@ -121,6 +124,17 @@ impl Emulator {
     #[must_use]
     pub fn writes_applied(&self) -> usize {
         self.lock().writes
+    }
+
+    /// The next `times` requests answer 400 with their `Authorization` header copied
+    /// into the error message, like a misbehaving proxy (tests of credential scrubbing).
+    pub fn echo_authorization(&self, times: u32) {
+        self.lock().echo_auth = times;
+    }
+
+    /// From now on `mypermissions` reports `key` (e.g. `DELETE_ISSUES`) as not held.
+    pub fn deny_permission(&self, key: &str) {
+        self.lock().denied_permissions.push(key.to_owned());
     }
 
     /// Changes the burst limit (`None`: unlimited).
@@ -169,6 +183,7 @@ impl Drop for Emulator {
 fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/rest/api/3/myself", get(myself))
+        .route("/rest/api/3/mypermissions", get(permissions::my_permissions))
         .route("/rest/api/3/search/jql", post(search))
         .route("/rest/api/3/search/approximate-count", post(approximate_count))
         .route("/rest/api/3/search", get(removed_search).post(removed_search))
@@ -256,6 +271,17 @@ async fn limits(State(state): State<AppState>, request: Request, next: Next) -> 
             }
         }
         return shaped(fault.shape).await;
+    }
+    let echo = {
+        let mut s = state.lock();
+        let echo = s.echo_auth > 0;
+        s.echo_auth = s.echo_auth.saturating_sub(1);
+        echo
+    };
+    if echo {
+        let header = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let message = format!("Invalid request. Received headers: Authorization: {header}");
+        return error_collection(StatusCode::BAD_REQUEST, &[message.as_str()]);
     }
     let (fault, limited, burst, remaining) = {
         let mut s = state.lock();

@@ -48,6 +48,12 @@ pub(crate) enum ToolError {
          are switched off. Tell the user; the operator can unset JIRA_MCP_READ_ONLY if changes are intended"
     )]
     ReadOnly { tool: String },
+    /// The tool writes to Jira and the account lacks the permission (checked at start).
+    #[error(
+        "Tool {tool} is disabled: the Jira account this server uses lacks the {permission} permission (checked at \
+         start), so the tool is switched off. Tell the user; a Jira admin can grant it, then the server must restart"
+    )]
+    NoPermission { tool: String, permission: &'static str },
 }
 
 impl ToolError {
@@ -59,6 +65,7 @@ impl ToolError {
             Self::InvalidInput(_) | Self::Field(_) => "invalid_input",
             Self::Confirm(_) => "confirm_refused",
             Self::ReadOnly { .. } => "read_only",
+            Self::NoPermission { .. } => "no_permission",
         }
     }
 
@@ -182,6 +189,16 @@ fn jira_sentence(e: &jira::Error) -> String {
             declared.map(|d| format!(", and it announced {} MiB", d / (1024 * 1024))).unwrap_or_default()
         ),
         E::Unconfirmed { write, cause } => unconfirmed_sentence(write, cause),
+        E::NotAllowed { what, allowed } => format!(
+            "{what} was not found or is not allowed: this server only works with the projects {} \
+             (JIRA_MCP_PROJECTS). Use an issue or project from those, or find one with search_issues",
+            allowed.join(", ")
+        ),
+        E::UnscopableJql { problem } => format!(
+            "The JQL was not sent: this server restricts every query to its allowed projects, and this one cannot \
+             be restricted with certainty ({problem}). Simplify it: balanced parentheses, closed quotes, plain ASCII \
+             outside quotes, no comments, ORDER BY only at the end with field names"
+        ),
     }
 }
 
@@ -246,6 +263,21 @@ fn unconfirmed_sentence(write: &jira::Write, cause: &jira::Error) -> String {
         W::Delete { key } => {
             (format!("The deletion of {key}"), format!("get_issue key={key}: \"not found\" means it was deleted"))
         }
+        W::Worklog { key } => (
+            format!("The worklog on {key}"),
+            format!("get_issue key={key} include=[\"worklogs\"] shows whether it was logged"),
+        ),
+        W::Link { outward, remove, .. } => (
+            format!("The link change on {outward}"),
+            format!(
+                "get_issue key={outward} include=[\"links\"] shows whether the link is {}",
+                if *remove { "gone" } else { "there" }
+            ),
+        ),
+        W::SprintMove { keys } => (
+            format!("The sprint move of {}", keys.join(", ")),
+            format!("get_issue key={} fields=[\"Sprint\"] shows its sprint", keys.first().map_or("", String::as_str)),
+        ),
     };
     let foreign = match cause {
         jira::Error::NotJira { .. } | jira::Error::Decode { .. } => {

@@ -13,11 +13,14 @@ mod gate;
 pub(crate) mod jql;
 mod meta;
 pub(crate) mod models;
+pub(crate) mod scope;
 mod work;
+
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::limits::JIRA_SCAN_PAGE;
+use crate::{config::Projects, limits::JIRA_SCAN_PAGE};
 
 pub(crate) use client::{Client, with_retry_budget};
 pub(crate) use error::{Error, Write};
@@ -26,21 +29,82 @@ use models::{
     Transitions, User,
 };
 
+/// The project permission needed to see issues at all.
+pub(crate) const BROWSE: &str = "BROWSE_PROJECTS";
+/// The project permissions that writing needs, one per kind of change.
+pub(crate) const WRITE_PERMISSIONS: &[&str] =
+    &["CREATE_ISSUES", "EDIT_ISSUES", "TRANSITION_ISSUES", "ADD_COMMENTS", "DELETE_ISSUES"];
+
 /// The fields of the compact one-line issue view.
 pub(crate) const LINE_FIELDS: &[&str] = &["summary", "status", "assignee", "priority", "updated"];
 
 /// Jira operations used by the tools. Every method goes through the
-/// rate-limited, retrying [`Client`].
+/// rate-limited, retrying [`Client`], and, with an allow-list, through its
+/// checks: keys and projects before the request, JQL restricted (see
+/// [`scope`]), answers checked again after it.
 #[derive(Debug, Clone)]
 pub(crate) struct Jira {
     client: Client,
     /// Field, screen, link-type, board and sprint metadata, shared by clones.
     meta: std::sync::Arc<meta::MetaCache>,
+    projects: Option<Arc<Projects>>,
 }
 
 impl Jira {
     pub(crate) fn new(client: Client) -> Self {
-        Self { client, meta: std::sync::Arc::default() }
+        Self { client, meta: Arc::default(), projects: None }
+    }
+
+    /// Restricts every operation to `projects` (`None`: no restriction).
+    pub(crate) fn restricted_to(mut self, projects: Option<Projects>) -> Self {
+        self.projects = projects.map(Arc::new);
+        self
+    }
+
+    fn not_allowed(&self, what: String) -> Error {
+        Error::NotAllowed { what, allowed: self.projects.as_ref().map(|p| p.keys().to_vec()).unwrap_or_default() }
+    }
+
+    /// Refuses, before any request, an issue key outside the allow-list.
+    pub(crate) fn check_key(&self, key: &str) -> Result<(), Error> {
+        match &self.projects {
+            Some(p) if !scope::allows_key(key, p) => Err(self.not_allowed(format!("Issue {key}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses, before any request, a project outside the allow-list.
+    pub(crate) fn check_project(&self, key: &str) -> Result<(), Error> {
+        match &self.projects {
+            Some(p) if !p.allows(key) => Err(self.not_allowed(format!("Project {key}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// `jql` as it is sent: restricted to the allow-list, if any.
+    fn scoped_jql(&self, jql: &str) -> Result<String, Error> {
+        match &self.projects {
+            Some(p) => scope::constrain(jql, p).map_err(|problem| Error::UnscopableJql { problem }),
+            None => Ok(jql.to_owned()),
+        }
+    }
+
+    /// Whether an issue key from an answer may be shown (defence in depth: the
+    /// query was restricted already).
+    fn shows(&self, key: &str) -> bool {
+        self.projects.as_ref().is_none_or(|p| scope::allows_key(key, p))
+    }
+
+    /// Drops what an answer holds from outside the allow-list, logging it.
+    fn drop_outside(&self, issues: &mut Vec<Issue>) {
+        let before = issues.len();
+        issues.retain(|i| self.shows(&i.key));
+        if issues.len() < before {
+            tracing::warn!(
+                dropped = before - issues.len(),
+                "dropped issues outside JIRA_MCP_PROJECTS from a Jira answer"
+            );
+        }
     }
 
     pub(crate) fn base_url(&self) -> &str {
@@ -67,6 +131,25 @@ impl Jira {
         Ok(me)
     }
 
+    /// Which of `keys` the account holds in `project`; without a project, Jira answers
+    /// whether it holds each in at least one project.
+    pub(crate) async fn my_permissions(&self, project: Option<&str>, keys: &[&str]) -> Result<Vec<String>, Error> {
+        let mut query = vec![("permissions", keys.join(","))];
+        if let Some(p) = project {
+            query.push(("projectKey", p.to_owned()));
+        }
+        let answer: models::MyPermissions = self.client.get("/rest/api/3/mypermissions", &query).await?;
+        Ok(answer.permissions.into_iter().filter(|(_, s)| s.have_permission).map(|(k, _)| k).collect())
+    }
+
+    /// The projects permission checks are about: the allow-list, or none (any project).
+    pub(crate) fn permission_scopes(&self) -> Vec<Option<String>> {
+        match &self.projects {
+            Some(p) => p.keys().iter().cloned().map(Some).collect(),
+            None => vec![None],
+        }
+    }
+
     /// One page of `POST /rest/api/3/search/jql`.
     pub(crate) async fn search(
         &self,
@@ -87,6 +170,7 @@ impl Jira {
         next_page_token: Option<&str>,
         changelog: bool,
     ) -> Result<SearchPage, Error> {
+        let jql = self.scoped_jql(jql)?;
         let mut body = json!({ "jql": jql, "fields": fields, "maxResults": max_results });
         if let (Some(token), Some(obj)) = (next_page_token, body.as_object_mut()) {
             obj.insert("nextPageToken".to_owned(), Value::String(token.to_owned()));
@@ -95,7 +179,10 @@ impl Jira {
             obj.insert("expand".to_owned(), Value::String("changelog".to_owned()));
         }
         let path = "/rest/api/3/search/jql";
-        self.client.post(path, &body, true).await.map_err(|e| e.for_jql().for_endpoint(path, self.base_url()))
+        let mut page: SearchPage =
+            self.client.post(path, &body, true).await.map_err(|e| e.for_jql().for_endpoint(path, self.base_url()))?;
+        self.drop_outside(&mut page.issues);
+        Ok(page)
     }
 
     /// Every issue matching `jql`, page by page, up to `cap`. The flag is true when
@@ -140,22 +227,43 @@ impl Jira {
         let path = "/rest/api/3/search/approximate-count";
         let count: Count = self
             .client
-            .post(path, &json!({ "jql": jql }), true)
+            .post(path, &json!({ "jql": self.scoped_jql(jql)? }), true)
             .await
             .map_err(|e| e.for_jql().for_endpoint(path, self.base_url()))?;
         Ok(count.count)
     }
 
     pub(crate) async fn issue(&self, key: &str, fields: &str, changelog: bool) -> Result<Issue, Error> {
+        self.check_key(key)?;
         let mut query = vec![("fields", fields.to_owned())];
         if changelog {
             query.push(("expand", "changelog".to_owned()));
         }
-        self.client.get(&format!("/rest/api/3/issue/{key}"), &query).await.map_err(|e| e.for_issue(key))
+        let mut issue: Issue =
+            self.client.get(&format!("/rest/api/3/issue/{key}"), &query).await.map_err(|e| e.for_issue(key))?;
+        // A moved issue answers under its new key, possibly in another project.
+        if !self.shows(&issue.key) {
+            tracing::warn!("dropped an issue outside JIRA_MCP_PROJECTS from a Jira answer");
+            return Err(self.not_allowed(format!("Issue {key}")));
+        }
+        let f = &mut issue.fields;
+        f.subtasks.retain(|s| self.shows(&s.key));
+        f.issuelinks
+            .retain(|l| l.inward_issue.as_ref().or(l.outward_issue.as_ref()).is_some_and(|i| self.shows(&i.key)));
+        if f.parent.as_ref().is_some_and(|p| !self.shows(&p.key)) {
+            f.parent = None;
+        }
+        Ok(issue)
     }
 
     /// Creates an issue; `project` and `summary` must be the ones in `fields` (they name the write).
     pub(crate) async fn create_issue(&self, project: &str, summary: &str, fields: Value) -> Result<String, Error> {
+        if self.projects.is_some() {
+            self.check_project(project)?;
+            if let Some(parent) = fields.pointer("/parent/key").and_then(Value::as_str) {
+                self.check_key(parent)?;
+            }
+        }
         let path = "/rest/api/3/issue";
         let write = Write::Create { project: project.to_owned(), summary: summary.to_owned() };
         let created: Created = self
@@ -193,6 +301,7 @@ impl Jira {
     }
 
     pub(crate) async fn edit_issue(&self, key: &str, body: &Value) -> Result<(), Error> {
+        self.check_key(key)?;
         self.client
             .put(&format!("/rest/api/3/issue/{key}"), body)
             .await
@@ -200,6 +309,7 @@ impl Jira {
     }
 
     pub(crate) async fn delete_issue(&self, key: &str, delete_subtasks: bool) -> Result<(), Error> {
+        self.check_key(key)?;
         self.client
             .delete(&format!("/rest/api/3/issue/{key}"), &[("deleteSubtasks", delete_subtasks.to_string())])
             .await
@@ -207,6 +317,7 @@ impl Jira {
     }
 
     pub(crate) async fn transitions(&self, key: &str) -> Result<Vec<Transition>, Error> {
+        self.check_key(key)?;
         let t: Transitions = self
             .client
             .get(&format!("/rest/api/3/issue/{key}/transitions"), &[])
@@ -216,6 +327,7 @@ impl Jira {
     }
 
     pub(crate) async fn transition(&self, key: &str, id: &str, comment: Option<Value>) -> Result<(), Error> {
+        self.check_key(key)?;
         let mut body = json!({ "transition": { "id": id } });
         if let (Some(adf), Some(obj)) = (comment, body.as_object_mut()) {
             obj.insert("update".to_owned(), json!({ "comment": [{ "add": { "body": adf } }] }));
@@ -227,6 +339,7 @@ impl Jira {
     }
 
     pub(crate) async fn add_comment(&self, key: &str, body: Value) -> Result<String, Error> {
+        self.check_key(key)?;
         let created: models::Comment = self
             .client
             .post(&format!("/rest/api/3/issue/{key}/comment"), &json!({ "body": body }), false)
@@ -244,11 +357,14 @@ impl Jira {
         let page: Page<Project> = self
             .get_site("/rest/api/3/project/search", &[("maxResults", "50".to_owned()), ("orderBy", "key".to_owned())])
             .await?;
-        Ok(page.values)
+        let mut values = page.values;
+        values.retain(|p| self.projects.as_ref().is_none_or(|allowed| allowed.allows(&p.key)));
+        Ok(values)
     }
 
     /// Issue types that can be created in a project. A 404 names the valid projects.
     pub(crate) async fn issue_types(&self, project: &str) -> Result<Vec<IssueType>, Error> {
+        self.check_project(project)?;
         let path = format!("/rest/api/3/issue/createmeta/{project}/issuetypes");
         match self.client.get::<IssueTypePage>(&path, &[]).await {
             Ok(page) => Ok(page.issue_types),

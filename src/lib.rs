@@ -17,6 +17,7 @@ mod error;
 mod jira;
 mod limits;
 mod sandbox;
+pub mod scrub;
 pub mod server;
 pub mod telemetry;
 mod tools;

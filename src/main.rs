@@ -123,7 +123,7 @@ async fn serve(server: JiraMcp, http: Option<HttpConfig>) -> anyhow::Result<()> 
 async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
     match plan {
         Plan::Serve { config, http } => {
-            serve(JiraMcp::new(&config)?, http).await?;
+            serve(JiraMcp::new(&config)?.hide_unpermitted_tools().await, http).await?;
             Ok(ExitCode::SUCCESS)
         }
         Plan::Demo { mut config, http } => {
@@ -132,7 +132,7 @@ async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
                 .context("cannot start the demo Jira")?;
             config.jira.base_url = emu.url();
             tracing::info!(url = %emu.url(), "demo Jira emulator running; try DEMO-1");
-            serve(JiraMcp::new(&config)?, http).await?;
+            serve(JiraMcp::new(&config)?.hide_unpermitted_tools().await, http).await?;
             Ok(ExitCode::SUCCESS)
         }
         Plan::Doctor { require_sandbox } => {

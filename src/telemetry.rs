@@ -7,7 +7,8 @@ use tracing_subscriber::EnvFilter;
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,jira_mcp=info"));
     let installed = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        // Every line passes the credential scrubber (an echoed token must not reach the log).
+        .with_writer(|| crate::scrub::Scrubbing(std::io::stderr()))
         .with_ansi(false)
         .with_target(false)
         .with_env_filter(filter)

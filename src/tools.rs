@@ -44,10 +44,15 @@ pub struct JiraMcp {
     pub(crate) jira: Jira,
     pub(crate) confirm: Arc<ConfirmStore>,
     pub(crate) sandbox: Arc<dyn Sandbox>,
+    /// The site people open, for `…/browse/KEY` links (not the API gateway).
+    pub(crate) site: Arc<str>,
     /// Upper bound of one run_python run (`JIRA_MCP_SANDBOX_TIMEOUT_SECS`).
     pub(crate) sandbox_timeout: Duration,
     /// Tools hidden and refused because of read-only mode.
     hidden: Arc<Vec<String>>,
+    /// Write tools hidden and refused at start because the Jira account lacks the
+    /// permission (tool, permission).
+    unpermitted: Arc<Vec<(String, &'static str)>>,
     pub(crate) tool_router: ToolRouter<Self>,
 }
 
@@ -74,6 +79,7 @@ impl JiraMcp {
     }
 
     pub(crate) fn with_parts(config: &Config, jira: Jira, sandbox: Arc<dyn Sandbox>) -> Self {
+        crate::scrub::register(&config.jira.auth);
         let all = Self::search_router()
             + Self::issues_router()
             + Self::comments_router()
@@ -108,13 +114,46 @@ impl JiraMcp {
             }
         }
         Self {
-            jira,
+            jira: jira.restricted_to(config.projects.clone()),
+            site: config.jira.site().into(),
             confirm: Arc::new(ConfirmStore::default()),
             sandbox,
             sandbox_timeout: config.sandbox.max_timeout,
             hidden: Arc::new(hidden),
+            unpermitted: Arc::default(),
             tool_router,
         }
+    }
+
+    /// Asks Jira which write permissions the account holds (in the allowed projects,
+    /// or anywhere) and hides, like read-only mode, each write tool it cannot use,
+    /// with a log line saying why. If Jira cannot be asked, nothing is hidden: Jira
+    /// still enforces its permissions on every call.
+    pub async fn hide_unpermitted_tools(mut self) -> Self {
+        let mut held: Vec<String> = Vec::new();
+        for project in self.jira.permission_scopes() {
+            match self.jira.my_permissions(project.as_deref(), jira::WRITE_PERMISSIONS).await {
+                Ok(keys) => held.extend(keys),
+                Err(e) => {
+                    tracing::warn!("cannot check the Jira account's permissions, keeping every tool: {e}");
+                    return self;
+                }
+            }
+        }
+        let mut unpermitted = Vec::new();
+        for (tool, permission) in WRITE_TOOL_PERMISSIONS {
+            if self.tool_router.has_route(tool) && !held.iter().any(|h| h == permission) {
+                tracing::info!(
+                    tool = *tool,
+                    permission = *permission,
+                    "hiding a write tool: the Jira account lacks this permission"
+                );
+                self.tool_router.remove_route(tool);
+                unpermitted.push(((*tool).to_owned(), *permission));
+            }
+        }
+        self.unpermitted = Arc::new(unpermitted);
+        self
     }
 
     /// The tools this server lists (sorted by name).
@@ -123,8 +162,12 @@ impl JiraMcp {
         self.tool_router.list_all()
     }
 
-    /// The refusal for a tool that read-only mode switched off, if `name` is one.
+    /// The refusal for a tool that read-only mode or a missing permission switched off,
+    /// if `name` is one.
     pub(crate) fn refusal(&self, name: &str) -> Option<ToolError> {
+        if let Some((tool, permission)) = self.unpermitted.iter().find(|(t, _)| t == name) {
+            return Some(ToolError::NoPermission { tool: tool.clone(), permission });
+        }
         self.hidden.iter().any(|h| h == name).then(|| ToolError::ReadOnly { tool: name.to_owned() })
     }
 
@@ -139,6 +182,15 @@ impl JiraMcp {
         self.sandbox.drain().await;
     }
 }
+
+/// The Jira permission each write tool needs (`jira::WRITE_PERMISSIONS`).
+const WRITE_TOOL_PERMISSIONS: &[(&str, &str)] = &[
+    ("create_issue", "CREATE_ISSUES"),
+    ("update_issue", "EDIT_ISSUES"),
+    ("transition_issue", "TRANSITION_ISSUES"),
+    ("add_comment", "ADD_COMMENTS"),
+    ("delete_issue", "DELETE_ISSUES"),
+];
 
 /// Shrinks a generated input schema without changing what it accepts in
 /// practice: drops `$schema` and integer `format`s, and turns

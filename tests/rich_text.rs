@@ -46,11 +46,13 @@ async fn a_mention_and_a_panel_survive_get_edit_update() {
 
     ok(&client, "update_issue", json!({ "key": "DEMO-1", "description": "Also on 4G.", "description_mode": "append" }))
         .await;
-    assert_eq!(description(&ok(&client, "get_issue", args.clone()).await), format!("{edited}\n\nAlso on 4G."));
+    // get_issue puts Jira content between ⟦ and ⟧ (this server's delimiters, dropped again on write).
+    let inner = edited.strip_suffix('⟧').unwrap();
+    assert_eq!(description(&ok(&client, "get_issue", args.clone()).await), format!("{inner}\n\nAlso on 4G.⟧"));
 
     ok(&client, "update_issue", json!({ "key": "DEMO-1", "description": "Plain.", "description_mode": "replace_all" }))
         .await;
-    assert_eq!(description(&ok(&client, "get_issue", args.clone()).await), "Plain.");
+    assert_eq!(description(&ok(&client, "get_issue", args.clone()).await), "⟦Plain.⟧");
 }
 
 #[tokio::test]

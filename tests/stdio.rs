@@ -140,6 +140,28 @@ async fn expired_token_is_explained_and_never_printed() {
     assert!(!logs.contains(secret), "the token leaked into the logs");
 }
 
+// Red-team finding 6: an echoed Authorization header reached the model, and at RUST_LOG=debug rmcp
+// logs whole requests and responses to stderr.
+#[tokio::test]
+async fn an_echoed_credential_is_scrubbed_from_results_and_debug_logs() {
+    use base64::Engine;
+    let emu = emulator().await;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{DEMO_EMAIL}:{DEMO_TOKEN}"));
+    let (client, mut stderr) = spawn(&emu, DEMO_TOKEN).await;
+    emu.echo_authorization(1);
+    let (is_error, text) = call_text(&client, "get_issue", json!({ "key": "DEMO-1" })).await;
+    assert!(is_error && text.contains("Authorization: Basic [REDACTED]"), "{text}");
+    // The model (or a prompt-injected issue) puts the credential into a call: logged at debug, scrubbed.
+    let (_, text) = call_text(&client, "search_issues", json!({ "jql": format!("text ~ \"{basic}\"") })).await;
+    assert!(!text.contains(&basic), "{text}");
+    client.cancel().await.unwrap();
+    let mut logs = String::new();
+    stderr.read_to_string(&mut logs).await.unwrap();
+    // Control: the request and the response were logged, with the credential where it was.
+    assert!(logs.contains("String(\"text ~ \\\"[REDACTED]\\\"\")"), "{logs}");
+    assert!(!logs.contains(&basic) && !logs.contains(DEMO_TOKEN), "the credential leaked into the logs: {logs}");
+}
+
 #[tokio::test]
 async fn missing_configuration_fails_fast_with_one_line() {
     let out = std::process::Command::new(BIN)

@@ -38,8 +38,12 @@ impl std::fmt::Debug for Auth {
 /// Jira connection settings.
 #[derive(Debug, Clone)]
 pub struct JiraConfig {
-    /// Base URL of the site, without a trailing slash.
+    /// Base URL of the REST API, without a trailing slash: the site, or for scoped
+    /// API tokens `https://api.atlassian.com/ex/jira/{cloudId}`.
     pub base_url: String,
+    /// The site people open in a browser (`…/browse/KEY` links), when it differs from
+    /// `base_url` (scoped tokens); `None` means `base_url`.
+    pub site_url: Option<String>,
     /// Credentials.
     pub auth: Auth,
     /// Sustained requests per second allowed towards Jira.
@@ -95,6 +99,7 @@ impl JiraConfig {
             });
         }
         let base_url = parse_jira_url(env.get("JIRA_URL"))?;
+        let site_url = site_url(&base_url, env)?;
         let email = env.get("JIRA_USERNAME").ok_or(Error::Missing {
             var: "JIRA_USERNAME",
             hint: "set it to the email address of your Atlassian account",
@@ -116,6 +121,7 @@ impl JiraConfig {
         };
         Ok(Self {
             base_url,
+            site_url,
             auth: Auth::Basic { email, token },
             rate_per_second: nonzero(rate),
             burst: nonzero(burst),
@@ -133,6 +139,7 @@ impl JiraConfig {
     pub fn demo(base_url: String) -> Self {
         Self {
             base_url,
+            site_url: None,
             auth: Auth::Basic { email: DEMO_EMAIL.to_owned(), token: SecretString::from(DEMO_TOKEN) },
             rate_per_second: nonzero(RATE.max),
             burst: nonzero(100),
@@ -140,6 +147,57 @@ impl JiraConfig {
             retry_budget: Duration::from_secs(u64::from(RETRY_BUDGET_SECS.default)),
             max_response_bytes: u64::from(MAX_RESPONSE_MB.default) * 1024 * 1024,
         }
+    }
+}
+
+/// Atlassian's API gateway, used with scoped API tokens: `https://api.atlassian.com/ex/jira/{cloudId}`.
+const GATEWAY_HOST: &str = "api.atlassian.com";
+
+/// The site for browse links: `JIRA_SITE_URL`, required when `JIRA_URL` is the API
+/// gateway (scoped tokens), whose host is not the site people open.
+fn site_url(base_url: &str, env: &Env<'_>) -> Result<Option<String>, Error> {
+    let gateway = url::Url::parse(base_url).ok().filter(|u| u.host_str() == Some(GATEWAY_HOST));
+    if let Some(url) = &gateway {
+        let cloud_id = url.path().strip_prefix("/ex/jira/").unwrap_or_default();
+        if uuid::Uuid::parse_str(cloud_id).is_err() {
+            return Err(Error::Invalid {
+                var: "JIRA_URL",
+                problem: format!(
+                    "{base_url:?} is on Atlassian's API gateway but is not https://{GATEWAY_HOST}/ex/jira/<cloudId> \
+                     (the cloud id is a UUID: open https://your-site.atlassian.net/_edge/tenant_info)"
+                ),
+            });
+        }
+    }
+    match env.get("JIRA_SITE_URL") {
+        Some(raw) => {
+            let site = parse_jira_url(Some(raw)).map_err(|e| match e {
+                Error::Invalid { problem, .. } => Error::Invalid { var: "JIRA_SITE_URL", problem },
+                other => other,
+            })?;
+            if site.contains(GATEWAY_HOST) {
+                return Err(Error::Invalid {
+                    var: "JIRA_SITE_URL",
+                    problem: "give the site people open, e.g. https://your-site.atlassian.net, not the API gateway"
+                        .to_owned(),
+                });
+            }
+            Ok(Some(site))
+        }
+        None if gateway.is_some() => Err(Error::Missing {
+            var: "JIRA_SITE_URL",
+            hint: "JIRA_URL is Atlassian's API gateway (scoped API tokens); set JIRA_SITE_URL to your site, e.g. \
+                   https://your-site.atlassian.net, for the links to issues",
+        }),
+        None => Ok(None),
+    }
+}
+
+impl JiraConfig {
+    /// The site for browse links.
+    #[must_use]
+    pub fn site(&self) -> &str {
+        self.site_url.as_deref().unwrap_or(&self.base_url)
     }
 }
 
@@ -316,6 +374,26 @@ mod tests {
         let mut vars = GOOD.to_vec();
         vars.push(("JIRA_PERSONAL_TOKEN", "pat"));
         assert!(load(&vars).unwrap_err().to_string().contains("set JIRA_USERNAME and JIRA_API_TOKEN"));
+    }
+
+    #[test]
+    fn scoped_tokens_use_the_gateway_and_links_point_at_the_site() {
+        let gateway = "https://api.atlassian.com/ex/jira/11223344-5566-7788-99aa-bbccddeeff00";
+        let config =
+            load(&[GOOD[1], GOOD[2], ("JIRA_URL", gateway), ("JIRA_SITE_URL", "https://example.atlassian.net/")])
+                .unwrap();
+        assert_eq!(config.base_url, gateway, "requests go to the gateway");
+        assert_eq!(config.site(), "https://example.atlassian.net", "links point at the site");
+        let err = load(&[GOOD[1], GOOD[2], ("JIRA_URL", gateway)]).unwrap_err().to_string();
+        assert!(err.starts_with("JIRA_SITE_URL is not set: JIRA_URL is Atlassian's API gateway"), "{err}");
+        let err = load(&[GOOD[1], GOOD[2], ("JIRA_URL", "https://api.atlassian.com/ex/jira/not-an-id")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is not https://api.atlassian.com/ex/jira/<cloudId>"), "{err}");
+        let err = load(&[GOOD[1], GOOD[2], ("JIRA_URL", gateway), ("JIRA_SITE_URL", gateway)]).unwrap_err().to_string();
+        assert!(err.contains("not the API gateway"), "{err}");
+        // A site URL is its own site.
+        assert_eq!(load(&GOOD).unwrap().site(), "https://example.atlassian.net");
     }
 
     #[test]

@@ -91,6 +91,11 @@ pub(crate) struct Shared {
     /// Every arrival, for measuring the peak rate in load tests.
     pub(crate) arrivals: Vec<Instant>,
     pub(crate) burst: Option<u32>,
+    /// Requests left that answer 400 with their Authorization header echoed in the body,
+    /// as a misbehaving upstream or proxy might.
+    pub(crate) echo_auth: u32,
+    /// Permission keys `mypermissions` reports as not held.
+    pub(crate) denied_permissions: Vec<String>,
 }
 
 #[derive(Clone)]

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{
-    Error, Jira,
+    Error, Jira, Write,
     models::{AgilePage, Board, Sprint},
 };
 
 impl Jira {
     /// The boards of a project (cached).
     pub(crate) async fn boards(&self, project: &str) -> Result<Arc<Vec<Board>>, Error> {
+        self.check_project(project)?;
         if let Some(boards) = self.meta.boards.get(&project.to_owned()) {
             return Ok(boards);
         }
@@ -52,11 +53,19 @@ impl Jira {
 
     /// Moves issues into an open sprint (Jira takes at most 50 per call).
     pub(crate) async fn move_to_sprint(&self, sprint: u64, keys: &[String]) -> Result<(), Error> {
-        self.client.post_no_content(&format!("/rest/agile/1.0/sprint/{sprint}/issue"), &json!({ "issues": keys })).await
+        keys.iter().try_for_each(|k| self.check_key(k))?;
+        self.client
+            .post_no_content(&format!("/rest/agile/1.0/sprint/{sprint}/issue"), &json!({ "issues": keys }))
+            .await
+            .map_err(|e| e.for_write(Write::SprintMove { keys: keys.to_vec() }))
     }
 
     /// Moves issues out of their sprint into the backlog.
     pub(crate) async fn move_to_backlog(&self, keys: &[String]) -> Result<(), Error> {
-        self.client.post_no_content("/rest/agile/1.0/backlog/issue", &json!({ "issues": keys })).await
+        keys.iter().try_for_each(|k| self.check_key(k))?;
+        self.client
+            .post_no_content("/rest/agile/1.0/backlog/issue", &json!({ "issues": keys }))
+            .await
+            .map_err(|e| e.for_write(Write::SprintMove { keys: keys.to_vec() }))
     }
 }

@@ -374,7 +374,8 @@ impl Failure {
             Self::Cut(detail) => Error::Interrupted { detail, attempts, elapsed },
             Self::Oversized { cap, declared } => Error::Oversized { cap, declared },
             Self::Status { status, headers, body } => {
-                let message = body_message(&body);
+                // An upstream or proxy may echo the Authorization header into its error body.
+                let message = crate::scrub::secrets(&body_message(&body)).into_owned();
                 match status.as_u16() {
                     400 => Error::BadRequest { message },
                     401 => Error::Unauthorized,

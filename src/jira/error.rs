@@ -61,6 +61,13 @@ pub(crate) enum Error {
     /// DNS, TCP or TLS failure: nothing was sent.
     #[error("cannot reach Jira at {url} ({detail})")]
     Unreachable { url: String, detail: String },
+    /// An issue or project outside the allow-list (`JIRA_MCP_PROJECTS`); refused before any
+    /// request, in the same words whether or not it exists.
+    #[error("{what} is outside the allowed projects {}", allowed.join(", "))]
+    NotAllowed { what: String, allowed: Vec<String> },
+    /// JQL that cannot be restricted to the allow-list with certainty; never sent.
+    #[error("the JQL cannot be restricted to the allowed projects: {problem}")]
+    UnscopableJql { problem: String },
     /// A 2xx answer that is not JSON: an HTML page, a proxy's text, nothing at all.
     #[error("the answer (HTTP {status}, Content-Type {}) is not Jira's JSON: {}", shown(content_type), shown(snippet))]
     NotJira { status: u16, content_type: String, snippet: String },
@@ -91,6 +98,12 @@ pub(crate) enum Write {
     Comment { key: String },
     /// Delete `key`.
     Delete { key: String },
+    /// Log work on `key`.
+    Worklog { key: String },
+    /// Link `outward` to `inward`, or remove a link (`remove`).
+    Link { outward: String, inward: String, remove: bool },
+    /// Move `keys` into a sprint or to the backlog.
+    SprintMove { keys: Vec<String> },
 }
 
 impl std::fmt::Display for Write {
@@ -101,6 +114,10 @@ impl std::fmt::Display for Write {
             Self::Transition { key } => write!(f, "transition {key}"),
             Self::Comment { key } => write!(f, "comment on {key}"),
             Self::Delete { key } => write!(f, "delete {key}"),
+            Self::Worklog { key } => write!(f, "log work on {key}"),
+            Self::Link { outward, inward, remove: false } => write!(f, "link {outward} to {inward}"),
+            Self::Link { outward, inward, remove: true } => write!(f, "unlink {outward} from {inward}"),
+            Self::SprintMove { keys } => write!(f, "move {} to another sprint", keys.join(", ")),
         }
     }
 }

@@ -104,6 +104,7 @@ impl Jira {
         project: &str,
         issue_type_id: &str,
     ) -> Result<Arc<Vec<ScreenField>>, Error> {
+        self.check_project(project)?;
         let key = (project.to_owned(), issue_type_id.to_owned());
         if let Some(screen) = self.meta.create.get(&key) {
             return Ok(screen);
@@ -125,6 +126,7 @@ impl Jira {
 
     /// The edit screen of an issue: the fields that may be changed now.
     pub(crate) async fn edit_screen(&self, key: &str) -> Result<Arc<Vec<ScreenField>>, Error> {
+        self.check_key(key)?;
         if let Some(screen) = self.meta.edit.get(&key.to_owned()) {
             return Ok(screen);
         }

@@ -469,3 +469,18 @@ pub(crate) struct AgilePage<T> {
     #[serde(default)]
     pub(crate) is_last: Option<bool>,
 }
+
+/// `GET /mypermissions`: each requested permission and whether the caller holds it.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct MyPermissions {
+    #[serde(default)]
+    pub(crate) permissions: std::collections::BTreeMap<String, PermissionState>,
+}
+
+/// One permission in [`MyPermissions`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PermissionState {
+    #[serde(default)]
+    pub(crate) have_permission: bool,
+}

@@ -419,3 +419,25 @@ async fn concurrent_callers_are_served_in_arrival_order() {
     let order = order.lock().unwrap().clone();
     assert_eq!(order, (0..16).collect::<Vec<_>>(), "first come, first served");
 }
+
+// Defence in depth for JIRA_MCP_PROJECTS: an answer that still holds another project's issues
+// (a moved issue, a Jira that ignored part of the query) loses them.
+#[test]
+fn answers_are_checked_again_after_the_fact() {
+    use crate::config::Projects;
+    let base = Jira::new(Client::new(&JiraConfig::demo("http://127.0.0.1:9".into())).unwrap());
+    let issues = || -> Vec<super::models::Issue> {
+        serde_json::from_value(serde_json::json!([
+            { "key": "OPS-1", "fields": {} }, { "key": "DEMO-2", "fields": {} }, { "key": "OPSX-3", "fields": {} }
+        ]))
+        .unwrap()
+    };
+    let keys = |list: &[super::models::Issue]| list.iter().map(|i| i.key.clone()).collect::<Vec<_>>();
+    let mut unrestricted = issues();
+    base.drop_outside(&mut unrestricted);
+    assert_eq!(keys(&unrestricted), ["OPS-1", "DEMO-2", "OPSX-3"], "control: without a list nothing is dropped");
+    let restricted = base.restricted_to(Some(Projects::new(["OPS".to_owned()])));
+    let mut answer = issues();
+    restricted.drop_outside(&mut answer);
+    assert_eq!(keys(&answer), ["OPS-1"]);
+}

@@ -8,7 +8,10 @@ use rmcp::{handler::server::wrapper::Parameters, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{JiraMcp, text::day};
+use super::{
+    JiraMcp,
+    text::{day, one_line},
+};
 use crate::{
     error::ToolError,
     jira::{
@@ -29,9 +32,9 @@ pub(crate) struct ListSprintsParams {
 pub(crate) fn sprint_label(s: &Sprint) -> String {
     match (&s.start_date, &s.end_date) {
         (Some(start), Some(end)) => {
-            format!("{} ({}, {} → {})", s.name, s.state, day(Some(start)), day(Some(end)))
+            format!("{} ({}, {} → {})", one_line(&s.name), one_line(&s.state), day(Some(start)), day(Some(end)))
         }
-        _ => format!("{} ({})", s.name, s.state),
+        _ => format!("{} ({})", one_line(&s.name), one_line(&s.state)),
     }
 }
 
@@ -84,7 +87,7 @@ impl JiraMcp {
         }
         let mut out = String::new();
         for board in boards.iter() {
-            let _ = writeln!(out, "Board {} (id {}, {})", board.name, board.id, board.kind);
+            let _ = writeln!(out, "Board {} (id {}, {})", one_line(&board.name), board.id, one_line(&board.kind));
             if board.kind != "scrum" {
                 out.push_str("- no sprints (not a scrum board)\n");
                 continue;
@@ -100,8 +103,12 @@ impl JiraMcp {
                 out.push_str("- no sprints\n");
             }
             for s in shown {
-                let goal =
-                    s.goal.as_deref().filter(|g| !g.is_empty()).map(|g| format!(" | goal: {g}")).unwrap_or_default();
+                let goal = s
+                    .goal
+                    .as_deref()
+                    .filter(|g| !g.is_empty())
+                    .map(|g| format!(" | goal: {}", one_line(g)))
+                    .unwrap_or_default();
                 let _ = writeln!(out, "- {} | id {}{goal}", sprint_label(s), s.id);
             }
             if closed.len() > 3 {

@@ -74,6 +74,12 @@ pub(crate) async fn account_id(jira: &Jira, choice: UserChoice) -> Result<Option
 /// is notified; an unknown or ambiguous address is refused with the candidates.
 pub(crate) async fn markdown_arg(jira: &Jira, field: &str, text: &str) -> Result<serde_json::Value, ToolError> {
     crate::jira::adf::check_markdown(text).map_err(|m| ToolError::InvalidInput(format!("{field}: {m}")))?;
+    // Text copied from get_issue may carry this server's block delimiters: they are ours, not content.
+    let trimmed = text.trim();
+    let text = trimmed
+        .strip_prefix(super::text::BLOCK_OPEN)
+        .and_then(|t| t.strip_suffix(super::text::BLOCK_CLOSE))
+        .unwrap_or(text);
     let text = expand_mentions(jira, text).await?;
     Ok(crate::jira::adf::from_markdown(&text))
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{
     args::{UserChoice, account_id, resolve_user},
-    text::{clip, day},
+    text::{clip, day, one_line},
 };
 use crate::{
     error::ToolError,
@@ -153,7 +153,8 @@ pub(crate) fn value_text(schema: Option<&FieldSchema>, v: &Value) -> Option<Stri
             }
         }
     };
-    Some(clip(&text, 200))
+    // Field values are written by whoever can edit the issue: one line, no control characters.
+    Some(clip(&one_line(&text), 200))
 }
 
 /// The display name of a field id, from the catalogue (the id itself if unknown).
@@ -177,7 +178,7 @@ pub(crate) fn extra_pairs(
         .filter_map(|id| {
             let (name, schema) = name_of(catalogue, id);
             let value = fields.get(id.as_str())?;
-            value_text(schema, value).map(|t| format!("{name}: {t}"))
+            value_text(schema, value).map(|t| format!("{}: {t}", one_line(name)))
         })
         .collect()
 }
@@ -214,8 +215,8 @@ pub(crate) fn budgeted(pairs: &[String], budget: usize) -> String {
 pub(crate) fn screen_line(f: &ScreenField, max_values: usize) -> String {
     let mut line = format!(
         "- {} ({}) | {}{}",
-        f.name,
-        f.key,
+        one_line(&f.name),
+        one_line(&f.key),
         crate::jira::fields::type_label(&f.schema),
         if f.required { " | required" } else { "" }
     );
@@ -226,7 +227,7 @@ pub(crate) fn screen_line(f: &ScreenField, max_values: usize) -> String {
         let _ = write!(
             line,
             " | values: {}{}",
-            shown.join(", "),
+            one_line(&shown.join(", ")),
             if more > 0 { format!(" (+{more} more)") } else { String::new() }
         );
     }

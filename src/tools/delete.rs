@@ -11,7 +11,11 @@ use rmcp::{handler::server::wrapper::Parameters, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{JiraMcp, args::key_arg, text::day};
+use super::{
+    JiraMcp,
+    args::key_arg,
+    text::{day, one_line},
+};
 use crate::{confirm::Refusal, error::ToolError, jira, limits::CONFIRM_TTL_MINUTES};
 
 /// The tool description, with the token lifetime it enforces.
@@ -71,8 +75,8 @@ impl JiraMcp {
                  To proceed, show this to the user, get explicit approval, then call delete_issue with key={}, confirm=true, \
                  confirm_token=\"{token}\" (valid {CONFIRM_TTL_MINUTES} minutes, single use).",
                 issue.key,
-                f.summary.as_deref().unwrap_or("(no summary)"),
-                f.status.as_ref().map_or("-", |s| s.name.as_str()),
+                one_line(f.summary.as_deref().unwrap_or("(no summary)")),
+                one_line(f.status.as_ref().map_or("-", |s| s.name.as_str())),
                 day(Some(&updated)),
                 issue.key,
                 issue.key,

@@ -12,7 +12,7 @@ use super::{
     agile::find_sprint,
     args::{account_id, key_arg, markdown_arg, resolve_user, some_trimmed},
     custom::{budgeted, convert, extra_pairs, resolve_all},
-    text::{clip, day, issue_line},
+    text::{block, clip, day, issue_line, one_line},
 };
 use crate::{
     error::ToolError,
@@ -183,7 +183,10 @@ async fn check_priority(jira: &Jira, name: &str) -> Result<String, ToolError> {
     let all = jira.priorities().await?;
     all.iter().find(|p| p.name.eq_ignore_ascii_case(name.trim())).map(|p| p.name.clone()).ok_or_else(|| {
         let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
-        ToolError::InvalidInput(format!("priority {name:?} does not exist. Valid priorities: {}", names.join(", ")))
+        ToolError::InvalidInput(format!(
+            "priority {name:?} does not exist. Valid priorities: {}",
+            one_line(&names.join(", "))
+        ))
     })
 }
 
@@ -244,7 +247,7 @@ impl JiraMcp {
             return Err(ToolError::InvalidInput(format!(
                 "issue type {:?} does not exist in {project}. Valid types: {}",
                 p.issue_type,
-                names.join(", ")
+                one_line(&names.join(", "))
             )));
         };
         let parent = p.parent.as_deref().map(key_arg).transpose()?;
@@ -287,17 +290,24 @@ impl JiraMcp {
             Err(lost @ jira::Error::Unconfirmed { .. }) => {
                 return match self.find_lost_create(&project, summary, sent_at).await {
                     Some(key) => Ok(format!(
-                        "Created {key} ({} in {project}): {summary}\nJira's answer to the create was lost ({lost}); \
+                        "Created {key} ({} in {project}): {}\nJira's answer to the create was lost ({lost}); \
                          a search then found {key}, created by this account with this summary during the request, \
                          so it was created once. Do not create it again.\nView it with get_issue key={key}.",
-                        issue_type.name
+                        one_line(&issue_type.name),
+                        one_line(summary)
                     )),
                     None => Err(lost.into()),
                 };
             }
             Err(e) => return Err(e.into()),
         };
-        Ok(format!("Created {key} ({} in {project}): {summary}\nView it with get_issue key={key}.", issue_type.name))
+        Ok(format!(
+            "Created {key} ({} in {project}): {}\nLink: {}/browse/{key}\nView it with get_issue key={key}.",
+            one_line(&issue_type.name),
+            one_line(summary),
+            self.site,
+            key = one_line(&key),
+        ))
     }
 
     /// Change an issue's summary, description (Markdown), priority, labels (add/remove), assignee
@@ -433,18 +443,22 @@ impl JiraMcp {
             let issue = self.jira.issue(&key, "status", false).await?;
             let current = issue.fields.status.map(|s| s.name).unwrap_or_default();
             if current.eq_ignore_ascii_case(target) {
-                return Ok(format!("{key} is already in status {current}; nothing changed."));
+                return Ok(format!("{key} is already in status {}; nothing changed.", one_line(&current)));
             }
-            let options: Vec<String> =
-                transitions.iter().map(|t| format!("\"{}\" (via \"{}\")", t.to.name, t.name)).collect();
+            let options: Vec<String> = transitions
+                .iter()
+                .map(|t| format!("\"{}\" (via \"{}\")", one_line(&t.to.name), one_line(&t.name)))
+                .collect();
             let list = if options.is_empty() {
                 "none (the workflow allows no move from here)".to_owned()
             } else {
                 options.join(", ")
             };
             return Err(ToolError::InvalidInput(format!(
-                "{key} cannot move from \"{current}\" to \"{target}\" directly. Reachable statuses: {list}. \
-                 Move through one of them first, or check the status name"
+                "{key} cannot move from \"{}\" to \"{}\" directly. Reachable statuses: {list}. \
+                 Move through one of them first, or check the status name",
+                one_line(&current),
+                one_line(target)
             )));
         };
         let comment = match p.comment.as_deref().filter(|c| !c.trim().is_empty()) {
@@ -454,7 +468,9 @@ impl JiraMcp {
         let with_comment = comment.is_some();
         let also = if with_comment { " and added the comment" } else { "" };
         match self.jira.transition(&key, &t.id, comment).await {
-            Ok(()) => Ok(format!("Moved {key} to \"{}\" (transition \"{}\"){also}.", t.to.name, t.name)),
+            Ok(()) => {
+                Ok(format!("Moved {key} to \"{}\" (transition \"{}\"){also}.", one_line(&t.to.name), one_line(&t.name)))
+            }
             Err(lost @ jira::Error::Unconfirmed { .. }) => {
                 // Cheap to find out: read the status back.
                 let now = self.jira.issue(&key, "status", false).await.ok().and_then(|i| i.fields.status);
@@ -462,7 +478,9 @@ impl JiraMcp {
                     Some(s) if s.name.eq_ignore_ascii_case(&t.to.name) => Ok(format!(
                         "Moved {key} to \"{}\" (transition \"{}\"){also}. Jira's answer was lost ({lost}); reading \
                          {key} back shows it in \"{}\" now, so the move was applied. Do not repeat it.",
-                        t.to.name, t.name, s.name
+                        one_line(&t.to.name),
+                        one_line(&t.name),
+                        one_line(&s.name)
                     )),
                     _ => Err(lost.into()),
                 }
@@ -527,6 +545,8 @@ impl JiraMcp {
                 fields.join(",")
             }
         };
+        // The allow-list refuses before any request, the catalogue and web links included.
+        self.jira.check_key(key)?;
         let (issue, remote, catalogue) = tokio::join!(
             self.jira.issue(key, &fields, has(Section::History)),
             async { if has(Section::Links) { self.jira.remote_links(key).await.ok() } else { None } },
@@ -542,7 +562,7 @@ impl JiraMcp {
         } else {
             Vec::new()
         };
-        let extras = Extras { catalogue: &catalogue, remote: remote.unwrap_or_default(), children };
+        let extras = Extras { catalogue: &catalogue, remote: remote.unwrap_or_default(), children, site: &self.site };
         Ok(render(&issue, opts, &extras))
     }
 }
@@ -606,13 +626,16 @@ struct Extras<'a> {
     catalogue: &'a [FieldDef],
     remote: Vec<RemoteLink>,
     children: Vec<Issue>,
+    /// The site's address, for browse links.
+    site: &'a str,
 }
 
 fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
     let f = &issue.fields;
     let has = |s: Section| opts.include.contains(&s);
+    let site = extras.site;
     let mut out = String::new();
-    let _ = writeln!(out, "{}: {}", issue.key, f.summary.as_deref().unwrap_or("(no summary)"));
+    let _ = writeln!(out, "{}: {}", one_line(&issue.key), one_line(f.summary.as_deref().unwrap_or("(no summary)")));
     if !f.unreadable.is_empty() {
         let _ = writeln!(
             out,
@@ -623,17 +646,17 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
     let _ = writeln!(
         out,
         "Type: {} | Status: {} | Priority: {}",
-        f.issuetype.as_ref().map_or("-", |t| t.name.as_str()),
-        f.status.as_ref().map_or("-", |s| s.name.as_str()),
-        f.priority.as_ref().map_or("-", |p| p.name.as_str()),
+        one_line(f.issuetype.as_ref().map_or("-", |t| t.name.as_str())),
+        one_line(f.status.as_ref().map_or("-", |s| s.name.as_str())),
+        one_line(f.priority.as_ref().map_or("-", |p| p.name.as_str())),
     );
     let _ = writeln!(
         out,
         "Assignee: {} | Reporter: {}",
-        f.assignee.as_ref().map_or("Unassigned", |u| u.label()),
-        f.reporter.as_ref().map_or("-", |u| u.label()),
+        one_line(f.assignee.as_ref().map_or("Unassigned", |u| u.label())),
+        one_line(f.reporter.as_ref().map_or("-", |u| u.label())),
     );
-    let labels = if f.labels.is_empty() { "-".to_owned() } else { f.labels.join(", ") };
+    let labels = if f.labels.is_empty() { "-".to_owned() } else { one_line(&f.labels.join(", ")).into_owned() };
     let _ = writeln!(
         out,
         "Labels: {labels} | Created: {} | Updated: {}",
@@ -642,13 +665,14 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
     );
     if let Some(parent) = &f.parent {
         let summary = parent.fields.as_ref().and_then(|x| x.summary.as_deref()).unwrap_or_default();
-        let _ = writeln!(out, "Parent: {} {}", parent.key, clip(summary, 60));
+        let _ = writeln!(out, "Parent: {} {}", one_line(&parent.key), clip(&one_line(summary), 60));
     }
     let pairs = extra_pairs(extras.catalogue, &f.other, opts.only.as_deref());
     if !pairs.is_empty() {
         let budget = if opts.only.is_some() { usize::MAX } else { FIELDS_BUDGET };
         let _ = writeln!(out, "{}", budgeted(&pairs, budget));
     }
+    let _ = writeln!(out, "Link: {site}/browse/{}", one_line(&issue.key));
     if has(Section::Description) {
         let text = f.description.as_ref().map(adf::to_markdown).unwrap_or_default();
         let _ = writeln!(out, "\n## Description");
@@ -657,14 +681,14 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
         } else {
             let total = text.chars().count();
             if total > opts.description_max_chars {
-                let cut = clip(&text, opts.description_max_chars);
+                let cut = block(&clip(&text, opts.description_max_chars));
                 let _ = writeln!(
                     out,
                     "{cut}\n[description truncated: showing {} of {total} characters; call get_issue with a larger description_max_chars to read more]",
                     opts.description_max_chars
                 );
             } else {
-                let _ = writeln!(out, "{text}");
+                let _ = writeln!(out, "{}", block(&text));
             }
         }
     }
@@ -675,9 +699,9 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
             let _ = writeln!(
                 out,
                 "- {} | {} | {}",
-                s.key,
-                clip(sf.summary.as_deref().unwrap_or_default(), 70),
-                sf.status.map(|x| x.name).unwrap_or_default()
+                one_line(&s.key),
+                clip(&one_line(sf.summary.as_deref().unwrap_or_default()), 70),
+                one_line(&sf.status.map(|x| x.name).unwrap_or_default())
             );
         }
     }
@@ -698,14 +722,15 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
             let of = other.fields.clone().unwrap_or_default();
             let _ = writeln!(
                 out,
-                "- {verb} {} | {} | {}",
-                other.key,
-                clip(of.summary.as_deref().unwrap_or_default(), 60),
-                of.status.map(|x| x.name).unwrap_or_default()
+                "- {} {} | {} | {}",
+                one_line(verb),
+                one_line(&other.key),
+                clip(&one_line(of.summary.as_deref().unwrap_or_default()), 60),
+                one_line(&of.status.map(|x| x.name).unwrap_or_default())
             );
         }
         for r in &extras.remote {
-            let _ = writeln!(out, "- web link: {} | {}", clip(&r.object.title, 60), r.object.url);
+            let _ = writeln!(out, "- web link: {} | {}", clip(&one_line(&r.object.title), 60), one_line(&r.object.url));
         }
     }
     if has(Section::Worklogs) {
@@ -723,9 +748,9 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
             let _ = writeln!(
                 out,
                 "- {} on {}: {}",
-                c.author.as_ref().map_or("unknown", |a| a.label()),
+                one_line(c.author.as_ref().map_or("unknown", |a| a.label())),
                 day(c.created.as_deref()),
-                clip(&body, 500).replace('\n', "\n  ")
+                block(&clip(&body, 500)).replace('\n', "\n  ")
             );
         }
     }
@@ -744,9 +769,9 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
                             format!(
                                 "- {} {}: {} → {}",
                                 day(h.created.as_deref()),
-                                h.author.as_ref().map_or("unknown", |a| a.label()),
-                                i.from_string.as_deref().unwrap_or("?"),
-                                i.to_string.as_deref().unwrap_or("?")
+                                one_line(h.author.as_ref().map_or("unknown", |a| a.label())),
+                                one_line(i.from_string.as_deref().unwrap_or("?")),
+                                one_line(i.to_string.as_deref().unwrap_or("?"))
                             )
                         })
                     })
@@ -780,9 +805,9 @@ fn render_worklogs(out: &mut String, f: &crate::jira::models::IssueFields) {
             out,
             "- {} {}: {}{}",
             day(w.started.as_deref()),
-            w.author.as_ref().map_or("unknown", |a| a.label()),
+            one_line(w.author.as_ref().map_or("unknown", |a| a.label())),
             w.time_spent.as_deref().unwrap_or("?"),
-            comment.map(|c| format!(" | {}", clip(&c, 120).replace('\n', " "))).unwrap_or_default()
+            comment.map(|c| format!(" | {}", clip(&one_line(&c), 120))).unwrap_or_default()
         );
     }
 }

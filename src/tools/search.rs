@@ -15,7 +15,7 @@ use super::{
     args::{UserChoice, resolve_user, some_trimmed},
     custom::{resolve_all, value_text},
     paging::{decode_cursor, encode_cursor},
-    text::{clip, day, issue_line, unreadable_note},
+    text::{clip, day, issue_line, one_line, unreadable_note},
 };
 use crate::{
     error::ToolError,
@@ -129,7 +129,7 @@ impl JiraMcp {
             Err(e) => return Err(self.unknown_project(some_trimmed(p.project.as_ref()), e).await),
         };
         let mut out = String::with_capacity(128 + page.issues.len() * 96);
-        let _ = writeln!(out, "JQL: {jql}");
+        let _ = writeln!(out, "JQL: {}", one_line(&jql));
         if page.issues.is_empty() {
             out.push_str("No issues match.\n");
         }
@@ -137,7 +137,7 @@ impl JiraMcp {
             out.push_str(&issue_line(issue));
             for c in &columns {
                 let value = issue.fields.other.get(&c.id).and_then(|v| value_text(c.schema.as_ref(), v));
-                let _ = write!(out, " | {}: {}", c.name, clip(value.as_deref().unwrap_or("-"), 40));
+                let _ = write!(out, " | {}: {}", one_line(&c.name), clip(value.as_deref().unwrap_or("-"), 40));
             }
             out.push('\n');
         }
@@ -181,6 +181,7 @@ impl JiraMcp {
         let jql = match (some_trimmed(p.project.as_ref()), some_trimmed(p.jql.as_ref())) {
             (Some(project), None) => {
                 let key = jql::project_key(project).map_err(ToolError::InvalidInput)?;
+                self.jira.check_project(&key)?;
                 match &sprint {
                     Some(s) => format!("project = {} AND sprint = {} ORDER BY created ASC", jql::quote(&key), s.id),
                     None => format!("project = {} ORDER BY created ASC", jql::quote(&key)),
@@ -262,7 +263,12 @@ fn sprint_progress(sprint: &Sprint, issues: &[Issue], points: Option<&str>, spri
         }
     };
     let points_note = if points.is_some() { "" } else { " (this site has no Story Points field)" };
-    let goal = sprint.goal.as_deref().filter(|g| !g.is_empty()).map(|g| format!(" | goal: {g}")).unwrap_or_default();
+    let goal = sprint
+        .goal
+        .as_deref()
+        .filter(|g| !g.is_empty())
+        .map(|g| format!(" | goal: {}", one_line(g)))
+        .unwrap_or_default();
     format!(
         "Sprint: {}{goal}\nDone: {} issues, {} points | Remaining: {} issues, {} points{points_note}\n\
          Added after the sprint started: {}{}\nCarried over from earlier sprints: {}{}",
@@ -302,6 +308,9 @@ impl JiraMcp {
     async fn search_jql(&self, p: &SearchIssuesParams) -> Result<String, ToolError> {
         let project =
             some_trimmed(p.project.as_ref()).map(jql::project_key).transpose().map_err(ToolError::InvalidInput)?;
+        if let Some(key) = &project {
+            self.jira.check_project(key)?;
+        }
         let since = some_trimmed(p.updated_since.as_ref());
         if let Some(s) = since {
             jql::check_since(s).map_err(|m| ToolError::InvalidInput(format!("updated_since {m}")))?;
@@ -346,7 +355,7 @@ fn parse_time(t: Option<&str>) -> Option<DateTime<Utc>> {
 fn counts(out: &mut String, title: &str, values: impl Iterator<Item = String>) {
     let mut map: BTreeMap<String, usize> = BTreeMap::new();
     for v in values {
-        *map.entry(v).or_default() += 1;
+        *map.entry(one_line(&v).into_owned()).or_default() += 1;
     }
     let mut sorted: Vec<_> = map.into_iter().collect();
     sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -362,8 +371,8 @@ fn dated_lines<'a>(
     date: impl Fn(&Issue) -> Option<&str>,
 ) {
     for i in issues.take(5) {
-        let summary = clip(i.fields.summary.as_deref().unwrap_or_default(), 60);
-        let _ = writeln!(out, "- {} | {summary} | {what} {}", i.key, day(date(i)));
+        let summary = clip(&one_line(i.fields.summary.as_deref().unwrap_or_default()), 60);
+        let _ = writeln!(out, "- {} | {summary} | {what} {}", one_line(&i.key), day(date(i)));
     }
 }
 
@@ -377,7 +386,7 @@ fn summarize(
     now: DateTime<Utc>,
 ) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Scope: {jql}");
+    let _ = writeln!(out, "Scope: {}", one_line(jql));
     if let Some(note) = unreadable_note(issues) {
         let _ = writeln!(out, "{note} They count as \"-\" below.");
     }

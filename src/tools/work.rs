@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::{
     JiraMcp,
     args::{key_arg, markdown_arg, some_trimmed},
+    text::one_line,
 };
 use crate::{error::ToolError, jira::models::LinkTypeDef};
 
@@ -139,7 +140,7 @@ impl JiraMcp {
         let (outward, inward) = if key_is_outward { (&key, &other) } else { (&other, &key) };
         if !p.remove {
             self.jira.create_link(&kind.name, outward, inward).await?;
-            return Ok(format!("Linked: {key} {phrase} {other}."));
+            return Ok(format!("Linked: {key} {} {other}.", one_line(phrase)));
         }
         let issue = self.jira.issue(&key, "issuelinks", false).await?;
         let existing = issue.fields.issuelinks.iter().find(|l| {
@@ -155,8 +156,8 @@ impl JiraMcp {
                 "{key} has no \"{phrase}\" link to {other}; get_issue {key} lists its links"
             )));
         };
-        self.jira.delete_link(&id).await?;
-        Ok(format!("Removed the link: {key} {phrase} {other} (add it again with link_issues to undo)."))
+        self.jira.delete_link(&id, outward, inward).await?;
+        Ok(format!("Removed the link: {key} {} {other} (add it again with link_issues to undo).", one_line(phrase)))
     }
 }
 

@@ -237,11 +237,17 @@ fn marked(node: &Value) -> String {
     text
 }
 
-/// Backslash-escapes what Markdown would read as markup.
+/// Backslash-escapes what Markdown would read as markup. An underscore inside a word
+/// (`delete_issue`) cannot open or close emphasis and stays as it is.
 fn escape(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '~' | '&' | '!' | '|' | '#') {
+    for (i, &c) in chars.iter().enumerate() {
+        let intraword = |j: Option<usize>| j.and_then(|j| chars.get(j)).is_some_and(|n| n.is_alphanumeric());
+        let inner_underscore = c == '_' && intraword(i.checked_sub(1)) && intraword(Some(i + 1));
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '~' | '&' | '!' | '|' | '#')
+            && !inner_underscore
+        {
             out.push('\\');
         }
         out.push(c);
