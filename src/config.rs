@@ -7,13 +7,15 @@
 //! never reads the process environment itself: `main` hands in a lookup
 //! closure (tests hand in a map).
 
+mod audit;
 mod env;
 mod http;
 mod jira;
 mod sandbox;
 
+pub use audit::{AuditConfig, AuditTarget};
 pub use env::{Env, Error};
-pub use http::HttpConfig;
+pub use http::{BearerToken, HttpConfig, MAX_IN_FLIGHT, TokenScope, ToolScope};
 pub use jira::{Auth, DEMO_EMAIL, DEMO_TOKEN, JiraConfig};
 pub use sandbox::{DEFAULT_IMAGE, SandboxConfig};
 
@@ -26,6 +28,8 @@ pub struct Config {
     pub read_only: bool,
     /// Sandbox settings.
     pub sandbox: SandboxConfig,
+    /// Where the audit log of writes goes.
+    pub audit: AuditConfig,
 }
 
 impl Config {
@@ -49,13 +53,18 @@ impl Config {
 
     /// Reads everything but the Jira connection.
     fn around(jira: JiraConfig, env: &Env<'_>) -> Result<Self, Error> {
-        Ok(Self { jira, read_only: env.flag("JIRA_MCP_READ_ONLY", false)?, sandbox: SandboxConfig::from_env(env)? })
+        Ok(Self {
+            jira,
+            read_only: env.flag("JIRA_MCP_READ_ONLY", false)?,
+            sandbox: SandboxConfig::from_env(env)?,
+            audit: AuditConfig::from_env(env)?,
+        })
     }
 
     /// Defaults around a Jira connection (tests and benchmarks).
     #[must_use]
     pub fn with_jira(jira: JiraConfig) -> Self {
-        Self { jira, read_only: false, sandbox: SandboxConfig::default() }
+        Self { jira, read_only: false, sandbox: SandboxConfig::default(), audit: AuditConfig::default() }
     }
 }
 

@@ -42,6 +42,12 @@ pub(crate) enum ToolError {
          are switched off. Tell the user; the operator can unset JIRA_MCP_READ_ONLY if changes are intended"
     )]
     ReadOnly { tool: String },
+    /// The HTTP bearer token's scope does not cover this call.
+    #[error(
+        "Tool {tool} is not allowed for this connection: its token ({token}) is limited to {allowed}. Use one of \
+         those, or tell the user; the operator sets each token's scope in JIRA_MCP_HTTP_TOKEN_FILE"
+    )]
+    OutOfScope { tool: String, token: String, allowed: String },
 }
 
 impl ToolError {
@@ -53,6 +59,7 @@ impl ToolError {
             Self::InvalidInput(_) => "invalid_input",
             Self::Confirm(_) => "confirm_refused",
             Self::ReadOnly { .. } => "read_only",
+            Self::OutOfScope { .. } => "out_of_scope",
         }
     }
 

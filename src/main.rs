@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use jira_mcp::{
     Config, JiraMcp,
+    audit::AuditLog,
     config::{self, Env, HttpConfig},
     emulator, server, telemetry,
 };
@@ -123,7 +124,7 @@ async fn serve(server: JiraMcp, http: Option<HttpConfig>) -> anyhow::Result<()> 
 async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
     match plan {
         Plan::Serve { config, http } => {
-            serve(JiraMcp::new(&config)?, http).await?;
+            serve(JiraMcp::new(&config)?.with_audit(AuditLog::open(&config.audit)?), http).await?;
             Ok(ExitCode::SUCCESS)
         }
         Plan::Demo { mut config, http } => {
@@ -132,7 +133,7 @@ async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
                 .context("cannot start the demo Jira")?;
             config.jira.base_url = emu.url();
             tracing::info!(url = %emu.url(), "demo Jira emulator running; try DEMO-1");
-            serve(JiraMcp::new(&config)?, http).await?;
+            serve(JiraMcp::new(&config)?.with_audit(AuditLog::open(&config.audit)?), http).await?;
             Ok(ExitCode::SUCCESS)
         }
         Plan::Doctor { require_sandbox } => {

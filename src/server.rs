@@ -17,9 +17,10 @@ use rmcp::{
         router::prompt::PromptRouter, tool::IntoCallToolResult, tool::ToolCallContext, wrapper::Parameters,
     },
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult, ListResourcesResult,
-        PaginatedRequestParams, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-        Resource, ResourceContents, ResourceTemplate, Role, ServerCapabilities, ServerConfig,
+        CallToolRequestParams, CallToolResponse, Implementation, JsonObject, ListResourceTemplatesResult,
+        ListResourcesResult, ListToolsResult, PaginatedRequestParams, PromptMessage, ReadResourceRequestParams,
+        ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Role,
+        ServerCapabilities, ServerConfig,
     },
     prompt, prompt_handler, prompt_router,
     service::RequestContext,
@@ -29,10 +30,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::{
+    audit::{AuditLog, Outcome, Record, plain_key},
+    config::{TokenScope, ToolScope},
     error::ToolError,
     limits::{CONFIRM_TTL_MINUTES, RUN_MEMORY_MIB, RUN_TIMEOUT_SECS},
     tools::JiraMcp,
 };
+use http::Caller;
 
 /// What a client learns at `initialize`: where to start, how paging and the delete
 /// protocol work, what run_python offers.
@@ -117,6 +121,105 @@ impl JiraMcp {
     }
 }
 
+/// The HTTP caller of a request (its token's name and scope); `None` over stdio.
+fn caller(context: &RequestContext<RoleServer>) -> Option<Caller> {
+    context.extensions.get::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<Caller>()).cloned()
+}
+
+/// The value of a string argument.
+fn arg<'a>(args: Option<&'a JsonObject>, name: &str) -> Option<&'a str> {
+    args.and_then(|a| a.get(name)).and_then(serde_json::Value::as_str)
+}
+
+/// The project of an issue key (`DEMO` of `DEMO-12`).
+fn project_of(key: &str) -> &str {
+    key.split_once('-').map_or(key, |(p, _)| p)
+}
+
+/// The hook for a token's own project allow-list (`;projects=KEY,KEY` in
+/// JIRA_MCP_HTTP_TOKEN_FILE), failing closed: a call must name its project (the
+/// `project` argument or the prefix of `key`), that project must be listed, and a
+/// `jql` argument is refused because this layer cannot constrain JQL. `None`
+/// when the call is allowed.
+// TODO(#10): when the tools layer's project allow-list (JIRA_MCP_PROJECTS, item
+// 10.7) lands, hand it this list intersected with the server's so JQL is
+// constrained rather than refused; this check then stays as the outer guard.
+fn token_project_refusal(projects: &[String], args: Option<&JsonObject>) -> bool {
+    let upper = |s: &str| s.trim().to_ascii_uppercase();
+    let named: Vec<String> = [arg(args, "project").map(upper), arg(args, "key").map(|k| upper(project_of(k)))]
+        .into_iter()
+        .flatten()
+        .collect();
+    arg(args, "jql").is_some() || named.is_empty() || named.iter().any(|p| !projects.contains(p))
+}
+
+/// How a scope reads in a refusal.
+fn describe(scope: &TokenScope, read_only_tools: &[String]) -> String {
+    let tools = match &scope.tools {
+        ToolScope::All => "every tool".to_owned(),
+        ToolScope::ReadOnly => format!("read-only tools ({})", read_only_tools.join(", ")),
+        ToolScope::Tools(list) => format!("the tools {}", list.join(", ")),
+    };
+    match &scope.projects {
+        Some(p) => format!("{tools}, in projects {} (named with project or key, no jql)", p.join(", ")),
+        None => tools,
+    }
+}
+
+impl JiraMcp {
+    /// Records write calls and refusals in `log` instead of on stderr.
+    #[must_use]
+    pub fn with_audit(mut self, log: AuditLog) -> Self {
+        self.audit = log;
+        self
+    }
+
+    /// Whether a listed tool promises not to change Jira (readOnlyHint = true).
+    fn is_read_only_tool(&self, name: &str) -> bool {
+        self.tool_router.get(name).and_then(|t| t.annotations.as_ref()).and_then(|a| a.read_only_hint) == Some(true)
+    }
+
+    /// Whether `scope` lets its token see and call the tool `name`.
+    fn scope_allows(&self, scope: &TokenScope, name: &str) -> bool {
+        match &scope.tools {
+            ToolScope::All => true,
+            ToolScope::ReadOnly => self.is_read_only_tool(name),
+            ToolScope::Tools(list) => list.iter().any(|t| t == name),
+        }
+    }
+
+    /// The refusal of a call outside the caller's scope, if it is one.
+    fn scope_refusal(&self, caller: &Caller, name: &str, args: Option<&JsonObject>) -> Option<ToolError> {
+        let allowed = self.scope_allows(&caller.scope, name)
+            && caller.scope.projects.as_deref().is_none_or(|p| !token_project_refusal(p, args));
+        (!allowed).then(|| {
+            let read_only: Vec<String> = self
+                .tool_router
+                .list_all()
+                .into_iter()
+                .map(|t| t.name.to_string())
+                .filter(|t| self.is_read_only_tool(t))
+                .collect();
+            ToolError::OutOfScope {
+                tool: name.to_owned(),
+                token: caller.name.to_string(),
+                allowed: describe(&caller.scope, &read_only),
+            }
+        })
+    }
+
+    fn audit(&self, who: &str, tool: &str, args: Option<&JsonObject>, outcome: Outcome) {
+        self.audit.record(&Record {
+            time: AuditLog::now(),
+            who,
+            tool,
+            issue: arg(args, "key").and_then(plain_key),
+            project: arg(args, "project").and_then(plain_key),
+            outcome,
+        });
+    }
+}
+
 fn text_resource(uri: &str, text: String, mime: &str) -> ReadResourceResponse {
     ReadResourceResult::new(vec![ResourceContents::text(text, uri.to_owned()).with_mime_type(mime)]).into()
 }
@@ -136,21 +239,67 @@ impl ServerHandler for JiraMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let name = request.name.to_string();
+        let caller = caller(&context);
+        let who = caller.as_ref().map_or_else(|| "stdio".to_owned(), |c| c.name.to_string());
+        let args = request.arguments.clone();
         if let Some(refusal) = self.refusal(&name) {
+            self.audit(&who, &name, args.as_ref(), Outcome::RefusedReadOnly);
+            return refusal.into_call_tool_result();
+        }
+        if let Some(refusal) = caller.as_ref().and_then(|c| self.scope_refusal(c, &name, args.as_ref()))
+            && self.tool_router.has_route(&name)
+        {
+            self.audit(&who, &name, args.as_ref(), Outcome::RefusedScope);
             return refusal.into_call_tool_result();
         }
         if !self.tool_router.has_route(&name) {
             // A protocol error (-32602) as the spec asks, but one that names the tool and the choices.
-            let known: Vec<String> = self.tool_router.list_all().into_iter().map(|t| t.name.to_string()).collect();
+            let known: Vec<String> = self
+                .tool_router
+                .list_all()
+                .into_iter()
+                .map(|t| t.name.to_string())
+                .filter(|t| caller.as_ref().is_none_or(|c| self.scope_allows(&c.scope, t)))
+                .collect();
             return Err(McpError::invalid_params(
                 format!("unknown tool {name:?}; available: {}", known.join(", ")),
                 None,
             ));
         }
+        let writes = !self.is_read_only_tool(&name);
         let started = std::time::Instant::now();
         let result = self.tool_router.call(ToolCallContext::new(self, request, context)).await;
         tracing::info!(mcp.tool = %name, duration_ms = started.elapsed().as_millis() as u64, "tool call");
+        if writes {
+            let failed = match &result {
+                Ok(CallToolResponse::Complete(r)) => r.is_error == Some(true),
+                Ok(_) => false,
+                Err(_) => true,
+            };
+            let confirmed = args.as_ref().and_then(|a| a.get("confirm")).and_then(serde_json::Value::as_bool);
+            let outcome = match (failed, name.as_str(), confirmed) {
+                (true, ..) => Outcome::Error,
+                (false, "delete_issue", Some(false) | None) => Outcome::Preview,
+                (false, ..) => Outcome::Ok,
+            };
+            self.audit(&who, &name, args.as_ref(), outcome);
+        }
         result
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let caller = caller(&context);
+        let tools = self
+            .tool_router
+            .list_all()
+            .into_iter()
+            .filter(|t| caller.as_ref().is_none_or(|c| self.scope_allows(&c.scope, &t.name)))
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     async fn list_resources(

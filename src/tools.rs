@@ -44,6 +44,8 @@ pub struct JiraMcp {
     pub(crate) sandbox_timeout: Duration,
     /// Tools hidden and refused because of read-only mode.
     hidden: Arc<Vec<String>>,
+    /// Where write calls and refusals are recorded (`crate::server` records them).
+    pub(crate) audit: crate::audit::AuditLog,
     pub(crate) tool_router: ToolRouter<Self>,
 }
 
@@ -101,6 +103,7 @@ impl JiraMcp {
             sandbox,
             sandbox_timeout: config.sandbox.max_timeout,
             hidden: Arc::new(hidden),
+            audit: crate::audit::AuditLog::default(),
             tool_router,
         }
     }
