@@ -104,13 +104,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(plan)) {
+    let code = match runtime.block_on(run(plan)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("jira-mcp: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // A pending stdin read cannot be cancelled; waiting for it would keep a stopped
+    // stdio server alive until the client closes the pipe.
+    runtime.shutdown_background();
+    code
 }
 
 async fn serve(server: JiraMcp, http: Option<HttpConfig>) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_types, reason = "server adapts the application to MCP: it speaks rmcp")]
 
 pub mod http;
+mod signal;
 pub mod stdio;
 
 use std::sync::LazyLock;

@@ -535,3 +535,49 @@ async fn concurrency_is_bounded_by_the_configured_semaphore() {
     assert_eq!(peak_parallel_containers(2).await, 2);
     assert_clean();
 }
+
+// Issue 10 item 3: stdio mode exited at once on SIGTERM and a `while True: pass`
+// container kept a CPU busy until removed by hand.
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn sigterm_on_the_stdio_server_cancels_the_run_and_removes_its_container() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use tokio::io::AsyncWriteExt;
+    require_host();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-mcp"))
+        .arg("demo")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let lines = [
+        json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "0" } } }),
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "run_python", "arguments": { "code": "while True:\n    pass" } } }),
+    ];
+    for l in lines {
+        stdin.write_all(format!("{l}\n").as_bytes()).await.unwrap();
+    }
+    // Only this server's containers: other test runs may share the Docker host.
+    let owner = identity(child.id().unwrap());
+    let ours = || docker(&["ps", "-a", "-q", "--filter", &format!("label=io.github.jira-mcp.owner={owner}")]);
+    let started = Instant::now();
+    while ours().trim().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(15), "the run never started a container");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Control: the probe sees the running container before the signal.
+    assert!(!ours().trim().is_empty());
+    let signalled = Instant::now();
+    kill(Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap()), Signal::SIGTERM).unwrap();
+    // stdin stays open: the server must not wait for the client to hang up.
+    let status =
+        tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("server exits after SIGTERM").unwrap();
+    assert!(status.success(), "graceful exit: {status:?}");
+    assert!(ours().trim().is_empty(), "the container outlived the server: {}", ours());
+    assert!(signalled.elapsed() < Duration::from_secs(15), "it did not wait for the 30 s run");
+    drop(stdin);
+}

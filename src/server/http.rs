@@ -385,7 +385,7 @@ pub enum ServeError {
     },
 }
 
-/// Serves until SIGINT or SIGTERM; then stops accepting, cancels every session
+/// Serves until SIGINT, SIGTERM or SIGHUP; then stops accepting, cancels every session
 /// (in-flight `run_python` containers are killed and removed) and returns.
 ///
 /// # Errors
@@ -395,11 +395,12 @@ pub async fn serve(server: JiraMcp, config: HttpConfig) -> Result<(), ServeError
         .await
         .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
     let ct = CancellationToken::new();
+    let stop_signal = super::signal::stop_requested();
     let shutdown = {
         let ct = ct.clone();
         async move {
-            wait_for_signal().await;
-            tracing::info!("shutting down: cancelling sessions and in-flight tool calls");
+            let signal = stop_signal.await;
+            tracing::info!(signal, "shutting down: cancelling sessions and in-flight tool calls");
             ct.cancel();
         }
     };
@@ -435,28 +436,6 @@ pub async fn serve_listener(
     accept::serve(listener, app, limits, ct).await;
     // Cancelled tool calls remove their containers; wait (bounded) until they have.
     drainer.drain_sandbox().await;
-}
-
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
 }
 
 #[cfg(test)]
