@@ -460,11 +460,9 @@ async fn leftovers_of_dead_servers_are_swept_but_live_servers_runs_are_not() {
     assert_clean();
 }
 
-#[tokio::test]
-#[ignore = "needs Docker + runsc"]
-async fn a_client_that_disconnects_mid_run_leaves_no_container() {
+/// `jira-mcp demo` over stdio, initialized and asked to run `code`; its stdin stays open.
+async fn stdio_server_running(code: &str) -> (tokio::process::Child, tokio::process::ChildStdin) {
     use tokio::io::AsyncWriteExt;
-    require_host();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-mcp"))
         .arg("demo")
         .stdin(std::process::Stdio::piped())
@@ -476,11 +474,19 @@ async fn a_client_that_disconnects_mid_run_leaves_no_container() {
     let lines = [
         json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "0" } } }),
         json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
-        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "run_python", "arguments": { "code": "import time\ntime.sleep(25)" } } }),
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "run_python", "arguments": { "code": code } } }),
     ];
     for l in lines {
         stdin.write_all(format!("{l}\n").as_bytes()).await.unwrap();
     }
+    (child, stdin)
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn a_client_that_disconnects_mid_run_leaves_no_container() {
+    require_host();
+    let (mut child, stdin) = stdio_server_running("import time\ntime.sleep(25)").await;
     let started = Instant::now();
     while leftovers().is_empty() {
         assert!(started.elapsed() < Duration::from_secs(15), "the run never started");
@@ -543,24 +549,8 @@ async fn concurrency_is_bounded_by_the_configured_semaphore() {
 async fn sigterm_on_the_stdio_server_cancels_the_run_and_removes_its_container() {
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
-    use tokio::io::AsyncWriteExt;
     require_host();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-mcp"))
-        .arg("demo")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let lines = [
-        json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "0" } } }),
-        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
-        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "run_python", "arguments": { "code": "while True:\n    pass" } } }),
-    ];
-    for l in lines {
-        stdin.write_all(format!("{l}\n").as_bytes()).await.unwrap();
-    }
+    let (mut child, stdin) = stdio_server_running("while True:\n    pass").await;
     // Only this server's containers: other test runs may share the Docker host.
     let owner = identity(child.id().unwrap());
     let ours = || docker(&["ps", "-a", "-q", "--filter", &format!("label=io.github.jira-mcp.owner={owner}")]);
