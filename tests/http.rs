@@ -565,3 +565,27 @@ async fn a_flood_of_silent_connections_locks_out_neither_healthz_nor_a_token_hol
     drop(flood);
     server.kill().await.unwrap();
 }
+
+// Issue 9 item 13, with the official Python SDK: every session used to end with
+// the SDK logging "Session termination failed: 202".
+#[tokio::test]
+#[ignore = "needs Python with the MCP SDK: JIRA_MCP_PYTHON=/path/to/venv/bin/python (pip install 'mcp==2.3.0')"]
+async fn the_python_sdk_ends_its_session_without_a_warning() {
+    let python = std::env::var("JIRA_MCP_PYTHON").expect(
+        "set JIRA_MCP_PYTHON to a Python with the MCP SDK: python3 -m venv /tmp/mcp-venv && \
+         /tmp/mcp-venv/bin/pip install 'mcp==2.3.0'",
+    );
+    let server = start(|_, _| {}).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/python_sdk_session.py");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(server.url())
+        .env("MCP_BEARER", TOKEN)
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && stdout.contains("tools: 9\nsession closed"), "{stdout}\n{stderr}");
+    assert!(stderr.contains("DELETE"), "the SDK's log shows the DELETE it sent: {stderr}");
+    assert!(!stderr.contains("Session termination failed"), "{stderr}");
+}
