@@ -5,9 +5,14 @@
 //! calls each, twice:
 //!   1. with a high client-side quota: throughput, p50/p99 latency, peak RSS;
 //!   2. with a low quota (JIRA_MCP_RATE_LIMIT=Q, burst B): the busiest second
-//!      the emulator saw must stay at or under Q + B requests.
+//!      the emulator saw must stay at or under Q + B requests;
+//!   3. one session making S sequential calls over one reused connection (the
+//!      case TCP delayed ACK hurts: about 40 ms per call without TCP_NODELAY),
+//!      against this build and, when JIRA_MCP_BENCH_BASELINE names another
+//!      jira-mcp binary (e.g. a build of main), against it in the same run,
+//!      with the ratio of the p50s.
 //!
-//!   cargo bench --bench http_load -- [clients] [calls] [quota]
+//!   cargo bench --bench http_load -- [clients] [calls] [quota] [sequential calls]
 //!
 //! It is a report, not a test: it prints figures and exits 0 unless something crashed.
 
@@ -49,10 +54,10 @@ fn vm_hwm_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-async fn run(clients: usize, calls: usize, quota: u32, burst: u32) -> Report {
+async fn run(bin: &str, clients: usize, calls: usize, quota: u32, burst: u32) -> Report {
     let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-mcp"))
+    let mut child = tokio::process::Command::new(bin)
         .args(["serve", "--http", &format!("127.0.0.1:{port}")])
         .env("JIRA_URL", emu.url())
         .env("JIRA_USERNAME", DEMO_EMAIL)
@@ -152,11 +157,13 @@ async fn main() {
     let clients = args.first().copied().unwrap_or(50);
     let calls = args.get(1).copied().unwrap_or(20);
     let quota = args.get(2).copied().unwrap_or(50) as u32;
+    let sequential = args.get(3).copied().unwrap_or(200);
+    let ours = env!("CARGO_BIN_EXE_jira-mcp");
     println!("machine: {} cores; loopback only", std::thread::available_parallelism().map_or(0, |n| n.get()));
-    let fast = run(clients, calls, 1000, 100).await;
+    let fast = run(ours, clients, calls, 1000, 100).await;
     print("unthrottled (quota 1000/s)", clients, calls, &fast);
     let burst = 5;
-    let slow = run(clients, calls.min(4), quota, burst).await;
+    let slow = run(ours, clients, calls.min(4), quota, burst).await;
     print(&format!("throttled (quota {quota}/s, burst {burst})"), clients, calls.min(4), &slow);
     let limit = quota as usize + burst as usize;
     println!(
@@ -164,4 +171,16 @@ async fn main() {
         slow.emulator_peak_per_s,
         if slow.emulator_peak_per_s <= limit { "HELD" } else { "EXCEEDED" }
     );
+    let seq = run(ours, 1, sequential, 1000, 100).await;
+    print("sequential, one session, one connection (this build)", 1, sequential, &seq);
+    if let Ok(baseline) = std::env::var("JIRA_MCP_BENCH_BASELINE") {
+        let base = run(&baseline, 1, sequential, 1000, 100).await;
+        print(&format!("sequential, one session, one connection (baseline {baseline})"), 1, sequential, &base);
+        println!(
+            "sequential p50: baseline {:.2} ms / this build {:.2} ms = {:.1}x",
+            pct(&base.latencies, 0.5),
+            pct(&seq.latencies, 0.5),
+            pct(&base.latencies, 0.5) / pct(&seq.latencies, 0.5)
+        );
+    }
 }
