@@ -34,7 +34,7 @@ const TOKEN: &str = "test-token-0123456789abcdef0123456789";
 const OTHER: &str = "rotated-token-abcdef0123456789abcdef0123";
 
 struct Running {
-    _emu: Emulator,
+    emu: Emulator,
     addr: SocketAddr,
     stop: CancellationToken,
 }
@@ -78,7 +78,7 @@ async fn start_audited(
     let stop = CancellationToken::new();
     let server = JiraMcp::new(&config).unwrap().with_audit(audit);
     tokio::spawn(serve_listener(listener, server, http, stop.clone()));
-    Running { _emu: emu, addr, stop }
+    Running { emu, addr, stop }
 }
 
 fn initialize_body() -> String {
@@ -588,4 +588,101 @@ async fn the_python_sdk_ends_its_session_without_a_warning() {
     assert!(out.status.success() && stdout.contains("tools: 9\nsession closed"), "{stdout}\n{stderr}");
     assert!(stderr.contains("DELETE"), "the SDK's log shows the DELETE it sent: {stderr}");
     assert!(!stderr.contains("Session termination failed"), "{stderr}");
+}
+
+/// Reads SSE from `response` until `done` holds for the text so far (10 s at most).
+async fn read_sse_until(response: &mut reqwest::Response, done: impl Fn(&str) -> bool) -> String {
+    let mut text = String::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Ok(Some(chunk)) = response.chunk().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if done(&text) {
+                return;
+            }
+        }
+    })
+    .await;
+    text
+}
+
+/// POSTs `call` in `session`, reads only the stream's first event (the priming
+/// event, which carries the stream's event id), drops the connection, and
+/// returns that id.
+async fn call_and_disconnect(server: &Running, session: &str, call: serde_json::Value) -> String {
+    let auth = format!("Bearer {TOKEN}");
+    let mut r = post(&server.url(), &[("Authorization", &auth), ("Mcp-Session-Id", session)], call.to_string()).await;
+    let first = read_sse_until(&mut r, |t| t.contains("\n\n")).await;
+    first
+        .lines()
+        .find_map(|l| l.strip_prefix("id:"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("the stream starts with an event id: {first:?}"))
+        .to_owned()
+}
+
+/// GET with `Last-Event-ID`: the replayed events, as text.
+async fn resume(server: &Running, session: &str, last_event_id: &str, until: &str) -> String {
+    let mut r = reqwest::Client::new()
+        .get(server.url())
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .header("Mcp-Session-Id", session)
+        .header("Accept", "text/event-stream")
+        .header("Last-Event-ID", last_event_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    read_sse_until(&mut r, |t| t.contains(until)).await
+}
+
+// Issue 9 item 14: after a client reconnected with Last-Event-ID the tool response
+// was never delivered (conformance scenario server-sse-polling): rmcp forgets a
+// request's events once its response has been sent, even into a dropped connection.
+#[tokio::test]
+async fn an_interrupted_response_stream_resumes_with_last_event_id() {
+    let server = start(|_, _| {}).await;
+    let auth = format!("Bearer {TOKEN}");
+    let r = post(&server.url(), &[("Authorization", &auth)], initialize_body()).await;
+    let session = r.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let headers = [("Authorization", auth.as_str()), ("Mcp-Session-Id", session.as_str())];
+    let r =
+        post(&server.url(), &headers, json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }).to_string())
+            .await;
+    assert_eq!(r.status(), 202);
+    let call = |id: u32| {
+        json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": { "name": "get_issue", "arguments": { "key": "DEMO-1" } } })
+    };
+
+    // The response was sent into the dropped connection: it is replayed.
+    let last = call_and_disconnect(&server, &session, call(41)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let text = resume(&server, &session, &last, "\"id\":41").await;
+    assert!(text.contains("\"id\":41") && text.contains("Login page times out"), "resumed: {text:?}");
+
+    // Still in flight when the client reconnects (Jira answers 429 once, Retry-After 2 s):
+    // the client polls with its last event id until the response is there.
+    server.emu.inject(jira_mcp::emulator::Fault {
+        path_contains: "/issue/DEMO-1".into(),
+        status: 429,
+        times: 1,
+        retry_after: Some(2),
+    });
+    let last = call_and_disconnect(&server, &session, call(42)).await;
+    let mut text = String::new();
+    for _ in 0..20 {
+        text = resume(&server, &session, &last, "\"id\":42").await;
+        if text.contains("\"id\":42") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    assert!(text.contains("\"id\":42") && text.contains("Login page times out"), "polled: {text:?}");
+
+    // An id the server no longer has: an error the client sees, not an empty stream.
+    let text = resume(&server, &session, "7-999999", "cannot resume").await;
+    assert!(
+        text.contains("\"code\":-32000") && text.contains("cannot resume the stream after event \\\"7-999999\\\""),
+        "{text:?}"
+    );
 }

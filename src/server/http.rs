@@ -10,6 +10,7 @@
 //! before auth. rmcp has no server-side auth of its own; this module is it.
 
 mod accept;
+mod events;
 
 use std::{
     collections::HashMap,
@@ -288,6 +289,11 @@ async fn name_tool(State(gate): State<Gate>, request: Request, next: Next) -> Re
     response
 }
 
+/// Events kept per SSE stream for resumption.
+const RESUME_EVENTS_PER_STREAM: usize = 64;
+/// Bytes of SSE events kept for resumption in all.
+const RESUME_BYTES: usize = 32 * 1024 * 1024;
+
 /// Longest time an authenticated client may take to send its request body.
 const BODY_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -322,7 +328,14 @@ async fn access_log(State(gate): State<Gate>, request: Request, next: Next) -> R
 
 /// Builds the HTTP app. `ct` cancels every session (and their in-flight tool calls).
 pub fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken) -> Router {
-    let mut sessions = LocalSessionManager::default();
+    // Resumable streams: events replayable (Last-Event-ID) while their session may
+    // live, bounded in memory; a late resume gets an error event, not silence.
+    let events = events::MemoryEventStore::new(events::Bounds {
+        per_stream: RESUME_EVENTS_PER_STREAM,
+        total_bytes: RESUME_BYTES,
+        ttl: config.session_idle,
+    });
+    let mut sessions = LocalSessionManager::default().with_event_store(events);
     let mut session_config = SessionConfig::default();
     session_config.keep_alive = Some(config.session_idle);
     sessions.session_config = session_config;
