@@ -209,7 +209,15 @@ struct Raw {
 
 impl Raw {
     fn spawn(emu: &Emulator) -> Self {
-        let mut child = command(emu, DEMO_TOKEN)
+        Self::spawn_with(emu, &[])
+    }
+
+    fn spawn_with(emu: &Emulator, vars: &[(&str, &str)]) -> Self {
+        let mut command = command(emu, DEMO_TOKEN);
+        for (k, v) in vars {
+            command.env(k, v);
+        }
+        let mut child = command
             .env("RUST_LOG", "info")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -326,4 +334,52 @@ async fn sigterm_stops_the_stdio_server_cleanly() {
         );
         drop(raw.stdin);
     }
+}
+
+// Issue 10 item 9: every write (and every refusal) is one JSON line in the audit
+// log, attributed to "stdio", without content.
+#[tokio::test]
+async fn writes_over_stdio_are_audited_without_content() {
+    let emu = emulator().await;
+    let path = std::env::temp_dir().join(format!("jira-mcp-stdio-audit-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let mut raw = Raw::spawn_with(&emu, &[("JIRA_MCP_AUDIT_LOG", path.to_str().unwrap())]);
+    raw.initialize().await;
+    let calls = [
+        json!({ "name": "add_comment", "arguments": { "key": "DEMO-2", "body": "private words" } }),
+        json!({ "name": "delete_issue", "arguments": { "key": "DEMO-5" } }),
+        json!({ "name": "delete_issue", "arguments": { "key": "DEMO-5", "confirm": true, "confirm_token": "forged" } }),
+        json!({ "name": "get_issue", "arguments": { "key": "DEMO-1" } }),
+    ];
+    for (id, params) in calls.into_iter().enumerate() {
+        raw.send(&json!({ "jsonrpc": "2.0", "id": id + 10, "method": "tools/call", "params": params }).to_string())
+            .await;
+        assert_eq!(raw.reply().await["id"], id + 10);
+    }
+    drop(raw.stdin);
+    let _ = raw.child.wait().await;
+    let audit = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let lines: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<(&str, &str, &str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["who"].as_str().unwrap(),
+                l["tool"].as_str().unwrap(),
+                l["issue"].as_str().unwrap(),
+                l["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("stdio", "add_comment", "DEMO-2", "ok"),
+            ("stdio", "delete_issue", "DEMO-5", "preview"),
+            ("stdio", "delete_issue", "DEMO-5", "error"),
+        ],
+        "reads are not audited: {audit}"
+    );
+    assert!(!audit.contains("private words") && !audit.contains("forged"), "{audit}");
 }
