@@ -69,7 +69,7 @@ impl ToolError {
     pub(crate) fn into_resource_error(self) -> McpError {
         let text = self.to_string();
         match self {
-            Self::InvalidInput(_) => McpError::invalid_params(text, None),
+            Self::InvalidInput(_) | Self::OutOfScope { .. } => McpError::invalid_params(text, None),
             Self::Jira(jira::Error::IssueNotFound { .. } | jira::Error::NotFound { .. }) => {
                 McpError::resource_not_found(text, None)
             }

@@ -127,31 +127,48 @@ fn caller(context: &RequestContext<RoleServer>) -> Option<Caller> {
     context.extensions.get::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<Caller>()).cloned()
 }
 
-/// The value of a string argument.
-fn arg<'a>(args: Option<&'a JsonObject>, name: &str) -> Option<&'a str> {
-    args.and_then(|a| a.get(name)).and_then(serde_json::Value::as_str)
+/// What the server checks and records of a call's arguments (never their content).
+#[derive(Debug, Default)]
+struct CallFacts {
+    /// The `key` argument, upper-cased, if it is a plain Jira key.
+    key: Option<String>,
+    /// The `project` argument, upper-cased, if it is a plain Jira key.
+    project: Option<String>,
+    /// Whether the call passes JQL.
+    jql: bool,
+    /// The `confirm` argument (delete_issue).
+    confirm: Option<bool>,
 }
 
-/// The project of an issue key (`DEMO` of `DEMO-12`).
-fn project_of(key: &str) -> &str {
-    key.split_once('-').map_or(key, |(p, _)| p)
+impl CallFacts {
+    fn of(args: Option<&JsonObject>) -> Self {
+        let text = |name: &str| args.and_then(|a| a.get(name)).and_then(serde_json::Value::as_str);
+        let plain = |name: &str| text(name).map(|v| v.trim().to_ascii_uppercase()).filter(|v| plain_key(v).is_some());
+        Self {
+            key: plain("key"),
+            project: plain("project"),
+            jql: text("jql").is_some(),
+            confirm: args.and_then(|a| a.get("confirm")).and_then(serde_json::Value::as_bool),
+        }
+    }
+
+    /// The projects the call names: its `project` and its key's project.
+    fn projects(&self) -> Vec<&str> {
+        let of_key = self.key.as_deref().map(|k| k.split_once('-').map_or(k, |(p, _)| p));
+        self.project.as_deref().into_iter().chain(of_key).collect()
+    }
 }
 
 /// The hook for a token's own project allow-list (`;projects=KEY,KEY` in
-/// JIRA_MCP_HTTP_TOKEN_FILE), failing closed: a call must name its project (the
-/// `project` argument or the prefix of `key`), that project must be listed, and a
-/// `jql` argument is refused because this layer cannot constrain JQL. `None`
-/// when the call is allowed.
+/// JIRA_MCP_HTTP_TOKEN_FILE), failing closed: true (refuse) unless the call names
+/// its project (the `project` argument or the prefix of `key`), every project it
+/// names is listed, and it passes no `jql` (this layer cannot constrain JQL).
 // TODO(#10): when the tools layer's project allow-list (JIRA_MCP_PROJECTS, item
 // 10.7) lands, hand it this list intersected with the server's so JQL is
 // constrained rather than refused; this check then stays as the outer guard.
-fn token_project_refusal(projects: &[String], args: Option<&JsonObject>) -> bool {
-    let upper = |s: &str| s.trim().to_ascii_uppercase();
-    let named: Vec<String> = [arg(args, "project").map(upper), arg(args, "key").map(|k| upper(project_of(k)))]
-        .into_iter()
-        .flatten()
-        .collect();
-    arg(args, "jql").is_some() || named.is_empty() || named.iter().any(|p| !projects.contains(p))
+fn token_project_refusal(projects: &[String], call: &CallFacts) -> bool {
+    let named = call.projects();
+    call.jql || named.is_empty() || named.iter().any(|p| !projects.iter().any(|allowed| allowed == p))
 }
 
 /// How a scope reads in a refusal.
@@ -190,32 +207,35 @@ impl JiraMcp {
     }
 
     /// The refusal of a call outside the caller's scope, if it is one.
-    fn scope_refusal(&self, caller: &Caller, name: &str, args: Option<&JsonObject>) -> Option<ToolError> {
+    fn scope_refusal(&self, caller: &Caller, name: &str, call: &CallFacts) -> Option<ToolError> {
         let allowed = self.scope_allows(&caller.scope, name)
-            && caller.scope.projects.as_deref().is_none_or(|p| !token_project_refusal(p, args));
-        (!allowed).then(|| {
-            let read_only: Vec<String> = self
-                .tool_router
-                .list_all()
-                .into_iter()
-                .map(|t| t.name.to_string())
-                .filter(|t| self.is_read_only_tool(t))
-                .collect();
-            ToolError::OutOfScope {
-                tool: name.to_owned(),
-                token: caller.name.to_string(),
-                allowed: describe(&caller.scope, &read_only),
-            }
-        })
+            && caller.scope.projects.as_deref().is_none_or(|p| !token_project_refusal(p, call));
+        (!allowed).then(|| self.out_of_scope(caller, name))
     }
 
-    fn audit(&self, who: &str, tool: &str, args: Option<&JsonObject>, outcome: Outcome) {
+    /// The refusal that tells a token holder what its scope allows.
+    fn out_of_scope(&self, caller: &Caller, what: &str) -> ToolError {
+        let read_only: Vec<String> = self
+            .tool_router
+            .list_all()
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .filter(|t| self.is_read_only_tool(t))
+            .collect();
+        ToolError::OutOfScope {
+            tool: what.to_owned(),
+            token: caller.name.to_string(),
+            allowed: describe(&caller.scope, &read_only),
+        }
+    }
+
+    fn audit(&self, who: &str, tool: &str, call: &CallFacts, outcome: Outcome) {
         self.audit.record(&Record {
             time: AuditLog::now(),
             who,
             tool,
-            issue: arg(args, "key").and_then(plain_key),
-            project: arg(args, "project").and_then(plain_key),
+            issue: call.key.as_deref(),
+            project: call.project.as_deref(),
             outcome,
         });
     }
@@ -242,15 +262,15 @@ impl ServerHandler for JiraMcp {
         let name = request.name.to_string();
         let caller = caller(&context);
         let who = caller.as_ref().map_or_else(|| "stdio".to_owned(), |c| c.name.to_string());
-        let args = request.arguments.clone();
+        let call = CallFacts::of(request.arguments.as_ref());
         if let Some(refusal) = self.refusal(&name) {
-            self.audit(&who, &name, args.as_ref(), Outcome::RefusedReadOnly);
+            self.audit(&who, &name, &call, Outcome::RefusedReadOnly);
             return refusal.into_call_tool_result();
         }
-        if let Some(refusal) = caller.as_ref().and_then(|c| self.scope_refusal(c, &name, args.as_ref()))
+        if let Some(refusal) = caller.as_ref().and_then(|c| self.scope_refusal(c, &name, &call))
             && self.tool_router.has_route(&name)
         {
-            self.audit(&who, &name, args.as_ref(), Outcome::RefusedScope);
+            self.audit(&who, &name, &call, Outcome::RefusedScope);
             return refusal.into_call_tool_result();
         }
         if !self.tool_router.has_route(&name) {
@@ -277,13 +297,12 @@ impl ServerHandler for JiraMcp {
                 Ok(_) => false,
                 Err(_) => true,
             };
-            let confirmed = args.as_ref().and_then(|a| a.get("confirm")).and_then(serde_json::Value::as_bool);
-            let outcome = match (failed, name.as_str(), confirmed) {
+            let outcome = match (failed, name.as_str(), call.confirm) {
                 (true, ..) => Outcome::Error,
                 (false, "delete_issue", Some(false) | None) => Outcome::Preview,
                 (false, ..) => Outcome::Ok,
             };
-            self.audit(&who, &name, args.as_ref(), outcome);
+            self.audit(&who, &name, &call, outcome);
         }
         result
     }
@@ -336,9 +355,19 @@ impl ServerHandler for JiraMcp {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _c: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.as_str();
+        // A token limited to projects reads only issues of those (fail closed, like its tool calls).
+        if let Some(caller) = caller(&context)
+            && let Some(projects) = caller.scope.projects.as_deref()
+        {
+            let key = uri.strip_prefix("jira://issue/").map(|k| serde_json::json!({ "key": k }));
+            let call = CallFacts::of(key.as_ref().and_then(serde_json::Value::as_object));
+            if uri.starts_with("jira://issue/") && token_project_refusal(projects, &call) {
+                return Err(self.out_of_scope(&caller, uri).into_resource_error());
+            }
+        }
         match uri {
             "jira://reference/jql" => Ok(text_resource(uri, JQL_REFERENCE.to_owned(), "text/markdown")),
             "jira://reference/statuses" => {

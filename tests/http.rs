@@ -342,6 +342,10 @@ async fn a_scoped_token_sees_and_calls_only_its_tools_and_refusals_are_audited()
     assert!(is_error && text.starts_with("Tool search_issues is not allowed"), "{text}");
     let (is_error, text) = call("add_comment", json!({ "key": "DEMO-2", "body": "secret body text" })).await;
     assert!(!is_error, "control: in scope works: {text}");
+    let refused = ci.read_resource(ReadResourceRequestParams::new("jira://issue/OPS-1")).await.unwrap_err();
+    assert!(refused.to_string().contains("Tool jira://issue/OPS-1 is not allowed for this connection"), "{refused}");
+    let own = ci.read_resource(ReadResourceRequestParams::new("jira://issue/DEMO-1")).await.unwrap();
+    assert!(format!("{own:?}").contains("Login page times out"), "control: its own project reads");
     ci.cancel().await.unwrap();
 
     // Rotation: a plain JIRA_MCP_HTTP_TOKEN beside the file still has every tool.
