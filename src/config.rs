@@ -7,14 +7,16 @@
 //! never reads the process environment itself: `main` hands in a lookup
 //! closure (tests hand in a map).
 
+mod audit;
 mod env;
 mod http;
 mod jira;
 mod projects;
 mod sandbox;
 
+pub use audit::{AuditConfig, AuditTarget};
 pub use env::{Env, Error};
-pub use http::HttpConfig;
+pub use http::{BearerToken, HttpConfig, MAX_IN_FLIGHT, TokenScope, ToolScope};
 pub use jira::{Auth, DEMO_EMAIL, DEMO_TOKEN, JiraConfig};
 pub use projects::Projects;
 pub use sandbox::{DEFAULT_IMAGE, SandboxConfig};
@@ -30,6 +32,8 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     /// The project allow-list (`JIRA_MCP_PROJECTS`); `None` allows every project.
     pub projects: Option<Projects>,
+    /// Where the audit log of writes goes.
+    pub audit: AuditConfig,
 }
 
 impl Config {
@@ -58,13 +62,20 @@ impl Config {
             read_only: env.flag("JIRA_MCP_READ_ONLY", false)?,
             sandbox: SandboxConfig::from_env(env)?,
             projects: Projects::from_env(env)?,
+            audit: AuditConfig::from_env(env)?,
         })
     }
 
     /// Defaults around a Jira connection (tests and benchmarks).
     #[must_use]
     pub fn with_jira(jira: JiraConfig) -> Self {
-        Self { jira, read_only: false, sandbox: SandboxConfig::default(), projects: None }
+        Self {
+            jira,
+            read_only: false,
+            sandbox: SandboxConfig::default(),
+            projects: None,
+            audit: AuditConfig::default(),
+        }
     }
 }
 

@@ -54,6 +54,12 @@ pub(crate) enum ToolError {
          start), so the tool is switched off. Tell the user; a Jira admin can grant it, then the server must restart"
     )]
     NoPermission { tool: String, permission: &'static str },
+    /// The HTTP bearer token's scope does not cover this call.
+    #[error(
+        "Tool {tool} is not allowed for this connection: its token ({token}) is limited to {allowed}. Use one of \
+         those, or tell the user; the operator sets each token's scope in JIRA_MCP_HTTP_TOKEN_FILE"
+    )]
+    OutOfScope { tool: String, token: String, allowed: String },
 }
 
 impl ToolError {
@@ -66,6 +72,7 @@ impl ToolError {
             Self::Confirm(_) => "confirm_refused",
             Self::ReadOnly { .. } => "read_only",
             Self::NoPermission { .. } => "no_permission",
+            Self::OutOfScope { .. } => "out_of_scope",
         }
     }
 
@@ -75,7 +82,7 @@ impl ToolError {
     pub(crate) fn into_resource_error(self) -> McpError {
         let text = self.to_string();
         match self {
-            Self::InvalidInput(_) | Self::Field(_) => McpError::invalid_params(text, None),
+            Self::InvalidInput(_) | Self::Field(_) | Self::OutOfScope { .. } => McpError::invalid_params(text, None),
             Self::Jira(jira::Error::IssueNotFound { .. } | jira::Error::NotFound { .. }) => {
                 McpError::resource_not_found(text, None)
             }

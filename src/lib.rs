@@ -9,6 +9,7 @@
 //! number, and `emulator` is a seeded in-memory Jira for the demo and the tests.
 //! See ARCHITECTURE.md for the map and the invariants.
 
+pub mod audit;
 pub mod config;
 mod confirm;
 pub mod doctor;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use jira_mcp::{
     Config, JiraMcp,
+    audit::AuditLog,
     config::{self, Env, HttpConfig},
     emulator, server, telemetry,
 };
@@ -103,13 +104,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(plan)) {
+    let code = match runtime.block_on(run(plan)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("jira-mcp: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // A pending stdin read cannot be cancelled; waiting for it would keep a stopped
+    // stdio server alive until the client closes the pipe.
+    runtime.shutdown_background();
+    code
 }
 
 async fn serve(server: JiraMcp, http: Option<HttpConfig>) -> anyhow::Result<()> {
@@ -123,7 +128,11 @@ async fn serve(server: JiraMcp, http: Option<HttpConfig>) -> anyhow::Result<()> 
 async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
     match plan {
         Plan::Serve { config, http } => {
-            serve(JiraMcp::new(&config)?.hide_unpermitted_tools().await, http).await?;
+            serve(
+                JiraMcp::new(&config)?.with_audit(AuditLog::open(&config.audit)?).hide_unpermitted_tools().await,
+                http,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Plan::Demo { mut config, http } => {
@@ -132,7 +141,11 @@ async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
                 .context("cannot start the demo Jira")?;
             config.jira.base_url = emu.url();
             tracing::info!(url = %emu.url(), "demo Jira emulator running; try DEMO-1");
-            serve(JiraMcp::new(&config)?.hide_unpermitted_tools().await, http).await?;
+            serve(
+                JiraMcp::new(&config)?.with_audit(AuditLog::open(&config.audit)?).hide_unpermitted_tools().await,
+                http,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Plan::Doctor { require_sandbox } => {

@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_types, reason = "server adapts the application to MCP: it speaks rmcp")]
 
 pub mod http;
+mod signal;
 pub mod stdio;
 
 use std::sync::LazyLock;
@@ -17,8 +18,8 @@ use rmcp::{
         router::prompt::PromptRouter, tool::IntoCallToolResult, tool::ToolCallContext, wrapper::Parameters,
     },
     model::{
-        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-        ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, PromptMessage,
+        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject,
+        ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams, PromptMessage,
         ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents,
         ResourceTemplate, Role, ServerCapabilities, ServerConfig,
     },
@@ -30,10 +31,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::{
+    audit::{AuditLog, Outcome, Record, plain_key},
+    config::{TokenScope, ToolScope},
     error::ToolError,
     limits::{CONFIRM_TTL_MINUTES, RUN_MEMORY_MIB, RUN_TIMEOUT_SECS},
     tools::JiraMcp,
 };
+use http::Caller;
 
 /// What a client learns at `initialize`: where to start, how paging and the delete
 /// protocol work, what run_python offers.
@@ -121,6 +125,125 @@ impl JiraMcp {
     }
 }
 
+/// The HTTP caller of a request (its token's name and scope); `None` over stdio.
+fn caller(context: &RequestContext<RoleServer>) -> Option<Caller> {
+    context.extensions.get::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<Caller>()).cloned()
+}
+
+/// What the server checks and records of a call's arguments (never their content).
+#[derive(Debug, Default)]
+struct CallFacts {
+    /// The `key` argument, upper-cased, if it is a plain Jira key.
+    key: Option<String>,
+    /// The `project` argument, upper-cased, if it is a plain Jira key.
+    project: Option<String>,
+    /// Whether the call passes JQL.
+    jql: bool,
+    /// The `confirm` argument (delete_issue).
+    confirm: Option<bool>,
+}
+
+impl CallFacts {
+    fn of(args: Option<&JsonObject>) -> Self {
+        let text = |name: &str| args.and_then(|a| a.get(name)).and_then(serde_json::Value::as_str);
+        let plain = |name: &str| text(name).map(|v| v.trim().to_ascii_uppercase()).filter(|v| plain_key(v).is_some());
+        Self {
+            key: plain("key"),
+            project: plain("project"),
+            jql: text("jql").is_some(),
+            confirm: args.and_then(|a| a.get("confirm")).and_then(serde_json::Value::as_bool),
+        }
+    }
+
+    /// The projects the call names: its `project` and its key's project.
+    fn projects(&self) -> Vec<&str> {
+        let of_key = self.key.as_deref().map(|k| k.split_once('-').map_or(k, |(p, _)| p));
+        self.project.as_deref().into_iter().chain(of_key).collect()
+    }
+}
+
+/// The hook for a token's own project allow-list (`;projects=KEY,KEY` in
+/// JIRA_MCP_HTTP_TOKEN_FILE), failing closed: true (refuse) unless the call names
+/// its project (the `project` argument or the prefix of `key`), every project it
+/// names is listed, and it passes no `jql` (this layer cannot constrain JQL).
+// TODO(#10): when the tools layer's project allow-list (JIRA_MCP_PROJECTS, item
+// 10.7) lands, hand it this list intersected with the server's so JQL is
+// constrained rather than refused; this check then stays as the outer guard.
+fn token_project_refusal(projects: &[String], call: &CallFacts) -> bool {
+    let named = call.projects();
+    call.jql || named.is_empty() || named.iter().any(|p| !projects.iter().any(|allowed| allowed == p))
+}
+
+/// How a scope reads in a refusal.
+fn describe(scope: &TokenScope, read_only_tools: &[String]) -> String {
+    let tools = match &scope.tools {
+        ToolScope::All => "every tool".to_owned(),
+        ToolScope::ReadOnly => format!("read-only tools ({})", read_only_tools.join(", ")),
+        ToolScope::Tools(list) => format!("the tools {}", list.join(", ")),
+    };
+    match &scope.projects {
+        Some(p) => format!("{tools}, in projects {} (named with project or key, no jql)", p.join(", ")),
+        None => tools,
+    }
+}
+
+impl JiraMcp {
+    /// Records write calls and refusals in `log` instead of on stderr.
+    #[must_use]
+    pub fn with_audit(mut self, log: AuditLog) -> Self {
+        self.audit = log;
+        self
+    }
+
+    /// Whether a listed tool promises not to change Jira (readOnlyHint = true).
+    fn is_read_only_tool(&self, name: &str) -> bool {
+        self.tool_router.get(name).and_then(|t| t.annotations.as_ref()).and_then(|a| a.read_only_hint) == Some(true)
+    }
+
+    /// Whether `scope` lets its token see and call the tool `name`.
+    fn scope_allows(&self, scope: &TokenScope, name: &str) -> bool {
+        match &scope.tools {
+            ToolScope::All => true,
+            ToolScope::ReadOnly => self.is_read_only_tool(name),
+            ToolScope::Tools(list) => list.iter().any(|t| t == name),
+        }
+    }
+
+    /// The refusal of a call outside the caller's scope, if it is one.
+    fn scope_refusal(&self, caller: &Caller, name: &str, call: &CallFacts) -> Option<ToolError> {
+        let allowed = self.scope_allows(&caller.scope, name)
+            && caller.scope.projects.as_deref().is_none_or(|p| !token_project_refusal(p, call));
+        (!allowed).then(|| self.out_of_scope(caller, name))
+    }
+
+    /// The refusal that tells a token holder what its scope allows.
+    fn out_of_scope(&self, caller: &Caller, what: &str) -> ToolError {
+        let read_only: Vec<String> = self
+            .tool_router
+            .list_all()
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .filter(|t| self.is_read_only_tool(t))
+            .collect();
+        ToolError::OutOfScope {
+            tool: what.to_owned(),
+            token: caller.name.to_string(),
+            allowed: describe(&caller.scope, &read_only),
+        }
+    }
+
+    fn audit(&self, who: &str, tool: &str, call: &CallFacts, outcome: Outcome) {
+        self.audit.record(&Record {
+            time: AuditLog::now(),
+            who,
+            tool,
+            issue: call.key.as_deref(),
+            project: call.project.as_deref(),
+            outcome,
+        });
+    }
+}
+
 fn text_resource(uri: &str, text: String, mime: &str) -> ReadResourceResponse {
     let text = crate::scrub::secrets(&text).into_owned();
     ReadResourceResult::new(vec![ResourceContents::text(text, uri.to_owned()).with_mime_type(mime)]).into()
@@ -157,21 +280,66 @@ impl ServerHandler for JiraMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let name = request.name.to_string();
+        let caller = caller(&context);
+        let who = caller.as_ref().map_or_else(|| "stdio".to_owned(), |c| c.name.to_string());
+        let call = CallFacts::of(request.arguments.as_ref());
         if let Some(refusal) = self.refusal(&name) {
+            self.audit(&who, &name, &call, Outcome::RefusedReadOnly);
+            return refusal.into_call_tool_result();
+        }
+        if let Some(refusal) = caller.as_ref().and_then(|c| self.scope_refusal(c, &name, &call))
+            && self.tool_router.has_route(&name)
+        {
+            self.audit(&who, &name, &call, Outcome::RefusedScope);
             return refusal.into_call_tool_result();
         }
         if !self.tool_router.has_route(&name) {
             // A protocol error (-32602) as the spec asks, but one that names the tool and the choices.
-            let known: Vec<String> = self.tool_router.list_all().into_iter().map(|t| t.name.to_string()).collect();
+            let known: Vec<String> = self
+                .tool_router
+                .list_all()
+                .into_iter()
+                .map(|t| t.name.to_string())
+                .filter(|t| caller.as_ref().is_none_or(|c| self.scope_allows(&c.scope, t)))
+                .collect();
             return Err(McpError::invalid_params(
                 format!("unknown tool {name:?}; available: {}", known.join(", ")),
                 None,
             ));
         }
+        let writes = !self.is_read_only_tool(&name);
         let started = std::time::Instant::now();
         let result = self.tool_router.call(ToolCallContext::new(self, request, context)).await;
         tracing::info!(mcp.tool = %name, duration_ms = started.elapsed().as_millis() as u64, "tool call");
+        if writes {
+            let failed = match &result {
+                Ok(CallToolResponse::Complete(r)) => r.is_error == Some(true),
+                Ok(_) => false,
+                Err(_) => true,
+            };
+            let outcome = match (failed, name.as_str(), call.confirm) {
+                (true, ..) => Outcome::Error,
+                (false, "delete_issue", Some(false) | None) => Outcome::Preview,
+                (false, ..) => Outcome::Ok,
+            };
+            self.audit(&who, &name, &call, outcome);
+        }
         result.map(scrubbed_response)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let caller = caller(&context);
+        let tools = self
+            .tool_router
+            .list_all()
+            .into_iter()
+            .filter(|t| caller.as_ref().is_none_or(|c| self.scope_allows(&c.scope, &t.name)))
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     async fn list_resources(
@@ -207,9 +375,19 @@ impl ServerHandler for JiraMcp {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _c: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.as_str();
+        // A token limited to projects reads only issues of those (fail closed, like its tool calls).
+        if let Some(caller) = caller(&context)
+            && let Some(projects) = caller.scope.projects.as_deref()
+        {
+            let key = uri.strip_prefix("jira://issue/").map(|k| serde_json::json!({ "key": k }));
+            let call = CallFacts::of(key.as_ref().and_then(serde_json::Value::as_object));
+            if uri.starts_with("jira://issue/") && token_project_refusal(projects, &call) {
+                return Err(self.out_of_scope(&caller, uri).into_resource_error());
+            }
+        }
         match uri {
             "jira://reference/jql" => Ok(text_resource(uri, JQL_REFERENCE.to_owned(), "text/markdown")),
             "jira://reference/statuses" => {

@@ -53,6 +53,8 @@ pub struct JiraMcp {
     /// Write tools hidden and refused at start because the Jira account lacks the
     /// permission (tool, permission).
     unpermitted: Arc<Vec<(String, &'static str)>>,
+    /// Where write calls and refusals are recorded (`crate::server` records them).
+    pub(crate) audit: crate::audit::AuditLog,
     pub(crate) tool_router: ToolRouter<Self>,
 }
 
@@ -121,6 +123,7 @@ impl JiraMcp {
             sandbox_timeout: config.sandbox.max_timeout,
             hidden: Arc::new(hidden),
             unpermitted: Arc::default(),
+            audit: crate::audit::AuditLog::default(),
             tool_router,
         }
     }

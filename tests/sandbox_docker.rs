@@ -432,6 +432,13 @@ fn identity(pid: u32) -> String {
     format!("{pid}:{start}")
 }
 
+/// The owner label a running server writes: `pid:start:pid-namespace`.
+fn owner_label(pid: u32) -> String {
+    let ns = std::fs::read_link(format!("/proc/{pid}/ns/pid")).unwrap();
+    let ns = ns.to_str().unwrap().trim_start_matches("pid:[").trim_end_matches(']').to_owned();
+    format!("{}:{ns}", identity(pid))
+}
+
 fn labelled_container(owner: Option<&str>) -> String {
     let mut args = vec!["create".to_owned(), "--label".to_owned(), format!("{LABEL}=1")];
     if let Some(o) = owner {
@@ -463,11 +470,9 @@ async fn leftovers_of_dead_servers_are_swept_but_live_servers_runs_are_not() {
     assert_clean();
 }
 
-#[tokio::test]
-#[ignore = "needs Docker + runsc"]
-async fn a_client_that_disconnects_mid_run_leaves_no_container() {
+/// `jira-mcp demo` over stdio, initialized and asked to run `code`; its stdin stays open.
+async fn stdio_server_running(code: &str) -> (tokio::process::Child, tokio::process::ChildStdin) {
     use tokio::io::AsyncWriteExt;
-    require_host();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-mcp"))
         .arg("demo")
         .stdin(std::process::Stdio::piped())
@@ -479,11 +484,19 @@ async fn a_client_that_disconnects_mid_run_leaves_no_container() {
     let lines = [
         json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "0" } } }),
         json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
-        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "run_python", "arguments": { "code": "import time\ntime.sleep(25)" } } }),
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "run_python", "arguments": { "code": code } } }),
     ];
     for l in lines {
         stdin.write_all(format!("{l}\n").as_bytes()).await.unwrap();
     }
+    (child, stdin)
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn a_client_that_disconnects_mid_run_leaves_no_container() {
+    require_host();
+    let (mut child, stdin) = stdio_server_running("import time\ntime.sleep(25)").await;
     let started = Instant::now();
     while leftovers().is_empty() {
         assert!(started.elapsed() < Duration::from_secs(15), "the run never started");
@@ -649,4 +662,34 @@ async fn program_output_cannot_forge_the_result_frame() {
     // A second call draws a new marker.
     assert!(!sb.ok("print(1)").await.contains(&marker));
     assert_clean();
+}
+
+// Issue 10 item 3: stdio mode exited at once on SIGTERM and a `while True: pass`
+// container kept a CPU busy until removed by hand.
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn sigterm_on_the_stdio_server_cancels_the_run_and_removes_its_container() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    require_host();
+    let (mut child, stdin) = stdio_server_running("while True:\n    pass").await;
+    // Only this server's containers: other test runs may share the Docker host.
+    let owner = owner_label(child.id().unwrap());
+    let ours = || docker(&["ps", "-a", "-q", "--filter", &format!("label=io.github.jira-mcp.owner={owner}")]);
+    let started = Instant::now();
+    while ours().trim().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(15), "the run never started a container");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Control: the probe sees the running container before the signal.
+    assert!(!ours().trim().is_empty());
+    let signalled = Instant::now();
+    kill(Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap()), Signal::SIGTERM).unwrap();
+    // stdin stays open: the server must not wait for the client to hang up.
+    let status =
+        tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("server exits after SIGTERM").unwrap();
+    assert!(status.success(), "graceful exit: {status:?}");
+    assert!(ours().trim().is_empty(), "the container outlived the server: {}", ours());
+    assert!(signalled.elapsed() < Duration::from_secs(15), "it did not wait for the 30 s run");
+    drop(stdin);
 }

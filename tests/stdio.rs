@@ -222,3 +222,187 @@ async fn doctor_reports_who_you_are_or_what_is_wrong() {
     assert_eq!(bad.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("✘ jira: Jira answered 401: the API token is invalid or expired"), "{stdout}");
 }
+
+/// The binary with raw pipes: lines in, lines out.
+struct Raw {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+}
+
+impl Raw {
+    fn spawn(emu: &Emulator) -> Self {
+        Self::spawn_with(emu, &[])
+    }
+
+    fn spawn_with(emu: &Emulator, vars: &[(&str, &str)]) -> Self {
+        let mut command = command(emu, DEMO_TOKEN);
+        for (k, v) in vars {
+            command.env(k, v);
+        }
+        let mut child = command
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(child.stdout.take().unwrap()));
+        Self { child, stdin, stdout }
+    }
+
+    async fn send(&mut self, line: &str) {
+        use tokio::io::AsyncWriteExt;
+        self.stdin.write_all(line.as_bytes()).await.unwrap();
+        self.stdin.write_all(b"\n").await.unwrap();
+    }
+
+    /// The next line the server writes, as JSON (10 s at most).
+    async fn reply(&mut self) -> serde_json::Value {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(10), self.stdout.next_line())
+            .await
+            .expect("a reply within 10 s")
+            .unwrap()
+            .expect("the server is still running");
+        serde_json::from_str(&line).unwrap()
+    }
+
+    async fn initialize(&mut self) {
+        self.send(
+            &json!({ "jsonrpc": "2.0", "id": "init", "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "raw", "version": "0" } } })
+            .to_string(),
+        )
+        .await;
+        let reply = self.reply().await;
+        assert_eq!(reply["id"], "init", "{reply}");
+        assert_eq!(reply["result"]["serverInfo"]["name"], "jira-mcp", "{reply}");
+        self.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
+    }
+}
+
+// Issue 9 item 9: one notification or stray response before initialize ended the
+// process with "expect initialized request".
+#[tokio::test]
+async fn messages_before_initialize_that_a_server_may_ignore_do_not_end_the_session() {
+    let emu = emulator().await;
+    for early in [
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p","progress":1}}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}"#,
+        r#"{"jsonrpc":"2.0","method":"made/up"}"#,
+        r#"{"jsonrpc":"2.0","id":5,"result":{}}"#,
+        r#"{"jsonrpc":"2.0","id":6,"error":{"code":-32000,"message":"stray"}}"#,
+    ] {
+        let mut raw = Raw::spawn(&emu);
+        raw.send(early).await;
+        raw.initialize().await;
+        raw.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#).await;
+        let reply = raw.reply().await;
+        assert_eq!(reply["result"]["tools"].as_array().map(Vec::len), Some(13), "after {early}: {reply}");
+    }
+}
+
+// Issue 9 item 10: invalid JSON and over-deep nesting got no reply at all, and a
+// 10 MB method name became a 10 MB log line.
+#[tokio::test]
+async fn invalid_json_gets_a_parse_error_and_logs_stay_bounded() {
+    let emu = emulator().await;
+    let mut raw = Raw::spawn(&emu);
+    raw.send("{this is not json").await;
+    let reply = raw.reply().await;
+    assert_eq!(reply["id"], serde_json::Value::Null, "{reply}");
+    assert_eq!(reply["error"]["code"], -32700, "{reply}");
+    raw.initialize().await;
+    raw.send(&"[".repeat(100_000)).await;
+    let reply = raw.reply().await;
+    assert_eq!((reply["id"].clone(), reply["error"]["code"].clone()), (json!(null), json!(-32700)), "{reply}");
+    let huge = format!(r#"{{"jsonrpc":"2.0","id":3,"method":"{}"}}"#, "m".repeat(10 * 1024 * 1024));
+    raw.send(&huge).await;
+    let reply = raw.reply().await;
+    assert_eq!((reply["id"].clone(), reply["error"]["code"].clone()), (json!(3), json!(-32601)), "{reply}");
+    raw.send(r#"{"jsonrpc":"2.0","id":4,"method":"tools/list"}"#).await;
+    assert_eq!(raw.reply().await["id"], 4, "still serving");
+    drop(raw.stdin);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(15), raw.child.wait_with_output())
+        .await
+        .expect("exits at EOF")
+        .unwrap();
+    let longest = String::from_utf8_lossy(&out.stderr).lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 4096, "a log line copied client input: {longest} bytes");
+}
+
+// Issue 10 item 3: stdio mode exited at once on SIGTERM, leaving run_python's
+// container running; now it stops like HTTP mode: cancel, drain, exit 0.
+#[tokio::test]
+async fn sigterm_stops_the_stdio_server_cleanly() {
+    for signal in [nix::sys::signal::Signal::SIGTERM, nix::sys::signal::Signal::SIGHUP] {
+        let emu = emulator().await;
+        let mut raw = Raw::spawn(&emu);
+        raw.initialize().await;
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(raw.child.id().unwrap()).unwrap());
+        nix::sys::signal::kill(pid, signal).unwrap();
+        // stdin stays open: the server must not wait for the client to hang up.
+        let out = tokio::time::timeout(std::time::Duration::from_secs(15), raw.child.wait_with_output())
+            .await
+            .expect("the server exits after the signal")
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{signal}: {stderr}");
+        assert!(
+            stderr.contains(&format!("shutting down: cancelling in-flight tool calls signal=\"{signal}\"")),
+            "{stderr}"
+        );
+        drop(raw.stdin);
+    }
+}
+
+// Issue 10 item 9: every write (and every refusal) is one JSON line in the audit
+// log, attributed to "stdio", without content.
+#[tokio::test]
+async fn writes_over_stdio_are_audited_without_content() {
+    let emu = emulator().await;
+    let path = std::env::temp_dir().join(format!("jira-mcp-stdio-audit-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let mut raw = Raw::spawn_with(&emu, &[("JIRA_MCP_AUDIT_LOG", path.to_str().unwrap())]);
+    raw.initialize().await;
+    let calls = [
+        json!({ "name": "add_comment", "arguments": { "key": "DEMO-2", "body": "private words" } }),
+        json!({ "name": "delete_issue", "arguments": { "key": "DEMO-5" } }),
+        json!({ "name": "delete_issue", "arguments": { "key": "DEMO-5", "confirm": true, "confirm_token": "forged" } }),
+        json!({ "name": "get_issue", "arguments": { "key": "DEMO-1" } }),
+    ];
+    for (id, params) in calls.into_iter().enumerate() {
+        raw.send(&json!({ "jsonrpc": "2.0", "id": id + 10, "method": "tools/call", "params": params }).to_string())
+            .await;
+        assert_eq!(raw.reply().await["id"], id + 10);
+    }
+    drop(raw.stdin);
+    let _ = raw.child.wait().await;
+    let audit = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let lines: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<(&str, &str, &str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["who"].as_str().unwrap(),
+                l["tool"].as_str().unwrap(),
+                l["issue"].as_str().unwrap(),
+                l["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("stdio", "add_comment", "DEMO-2", "ok"),
+            ("stdio", "delete_issue", "DEMO-5", "preview"),
+            ("stdio", "delete_issue", "DEMO-5", "error"),
+        ],
+        "reads are not audited: {audit}"
+    );
+    assert!(!audit.contains("private words") && !audit.contains("forged"), "{audit}");
+}

@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::env::{Env, Error};
 use crate::limits::Bounds;
@@ -19,6 +19,64 @@ const MAX_SESSIONS: Bounds = Bounds { min: 1, max: 100_000, default: 64 };
 const SESSION_IDLE_SECS: Bounds = Bounds { min: 1, max: 86_400, default: 300 };
 /// Seconds of silence after which a session may be evicted at the cap (`JIRA_MCP_HTTP_SESSION_EVICT_SECS`).
 const SESSION_EVICT_SECS: Bounds = Bounds { min: 1, max: 86_400, default: 60 };
+/// Open TCP connections (`JIRA_MCP_HTTP_MAX_CONNECTIONS`). The default stays well below the
+/// common file limit of 1,024, so the process never runs out of descriptors.
+const MAX_CONNECTIONS: Bounds = Bounds { min: 8, max: 100_000, default: 512 };
+/// Seconds a client has to send a complete request head (`JIRA_MCP_HTTP_HEADER_TIMEOUT_SECS`).
+const HEADER_TIMEOUT_SECS: Bounds = Bounds { min: 1, max: 300, default: 10 };
+/// Seconds a connection may sit with no request in flight (`JIRA_MCP_HTTP_IDLE_TIMEOUT_SECS`).
+const IDLE_TIMEOUT_SECS: Bounds = Bounds { min: 1, max: 3600, default: 60 };
+/// Requests one token may have in flight at once (`JIRA_MCP_HTTP_MAX_IN_FLIGHT_PER_TOKEN`);
+/// the whole server serves at most [`MAX_IN_FLIGHT`].
+const MAX_IN_FLIGHT_PER_TOKEN: Bounds = Bounds { min: 1, max: 512, default: 64 };
+/// Most requests the whole server serves at once (SSE streams included); more get 503.
+pub const MAX_IN_FLIGHT: usize = 512;
+
+/// What a bearer token may do: its tools and, optionally, its projects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolScope {
+    /// Every tool the server offers.
+    All,
+    /// Only tools that promise not to change Jira (readOnlyHint = true).
+    ReadOnly,
+    /// Only these tools (by name).
+    Tools(Vec<String>),
+}
+
+/// The scope of one token (`JIRA_MCP_HTTP_TOKEN_FILE` lines `name:scope:token`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenScope {
+    /// Which tools the token may list and call.
+    pub tools: ToolScope,
+    /// The projects this token is limited to, within the server's own allow-list;
+    /// `None`: no limit beyond the server's.
+    pub projects: Option<Vec<String>>,
+}
+
+impl TokenScope {
+    /// Every tool, every project: the scope of tokens without one.
+    #[must_use]
+    pub const fn full() -> Self {
+        Self { tools: ToolScope::All, projects: None }
+    }
+}
+
+/// One accepted bearer token with the name the logs and the audit log use.
+#[derive(Clone)]
+pub struct BearerToken {
+    /// Who holds it (`[A-Za-z0-9_.-]`, at most 64 characters); never secret.
+    pub name: String,
+    /// What it may do.
+    pub scope: TokenScope,
+    /// The token itself.
+    pub secret: SecretString,
+}
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BearerToken").field("name", &self.name).field("scope", &self.scope).finish_non_exhaustive()
+    }
+}
 
 /// Settings of the HTTP transport.
 #[derive(Clone)]
@@ -26,7 +84,7 @@ pub struct HttpConfig {
     /// Address to bind; loopback by default.
     pub addr: SocketAddr,
     /// Accepted bearer tokens; several allow rotation without downtime.
-    pub tokens: Vec<SecretString>,
+    pub tokens: Vec<BearerToken>,
     /// Host header values accepted (DNS-rebinding protection).
     pub allowed_hosts: Vec<String>,
     /// Origin header values accepted when present (`http://localhost:*` style).
@@ -41,19 +99,32 @@ pub struct HttpConfig {
     /// room (clients that vanish without DELETE would otherwise hold a slot until
     /// `session_idle`).
     pub session_evictable_after: Duration,
+    /// Most open connections; at the cap the longest-idle connection without a
+    /// request in flight is closed to make room (before any authentication).
+    pub max_connections: usize,
+    /// A connection that has not sent a complete request head this long is closed.
+    pub header_timeout: Duration,
+    /// A connection with no request in flight for this long is closed.
+    pub idle_timeout: Duration,
+    /// Requests one token may have in flight; more get 429.
+    pub max_in_flight_per_token: usize,
 }
 
 impl std::fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpConfig")
             .field("addr", &self.addr)
-            .field("tokens", &format!("{} token(s), redacted", self.tokens.len()))
+            .field("tokens", &self.tokens)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("allowed_origins", &self.allowed_origins)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_sessions", &self.max_sessions)
             .field("session_idle", &self.session_idle)
             .field("session_evictable_after", &self.session_evictable_after)
+            .field("max_connections", &self.max_connections)
+            .field("header_timeout", &self.header_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_in_flight_per_token", &self.max_in_flight_per_token)
             .finish()
     }
 }
@@ -79,12 +150,26 @@ impl HttpConfig {
             var: "JIRA_MCP_HTTP_ADDR",
             problem: format!("{raw_addr:?} is not an address like {DEFAULT_ADDR}"),
         })?;
-        let mut tokens: Vec<String> = env.get("JIRA_MCP_HTTP_TOKEN").map(|t| split_list(&t)).unwrap_or_default();
+        let mut tokens: Vec<BearerToken> = Vec::new();
+        for (i, secret) in
+            env.get("JIRA_MCP_HTTP_TOKEN").map(|t| split_list(&t)).unwrap_or_default().into_iter().enumerate()
+        {
+            tokens.push(BearerToken {
+                name: format!("token-{}", i + 1),
+                scope: TokenScope::full(),
+                secret: secret.into(),
+            });
+        }
         if let Some(text) = env.file("JIRA_MCP_HTTP_TOKEN_FILE")? {
-            // One token per line; blank lines and # comments are ignored.
-            tokens.extend(
-                text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned),
-            );
+            for (n, line) in text.lines().map(str::trim).enumerate() {
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                tokens.push(token_line(line).map_err(|problem| Error::Invalid {
+                    var: "JIRA_MCP_HTTP_TOKEN_FILE",
+                    problem: format!("line {}: {problem}", n + 1),
+                })?);
+            }
         }
         if tokens.is_empty() {
             return Err(Error::Missing {
@@ -93,12 +178,13 @@ impl HttpConfig {
                        JIRA_MCP_HTTP_TOKEN (or JIRA_MCP_HTTP_TOKEN_FILE)",
             });
         }
-        if let Some(short) = tokens.iter().find(|t| t.chars().count() < MIN_TOKEN_LEN) {
+        if let Some(short) = tokens.iter().find(|t| t.secret.expose_secret().chars().count() < MIN_TOKEN_LEN) {
             return Err(Error::Invalid {
                 var: "JIRA_MCP_HTTP_TOKEN",
                 problem: format!(
-                    "a token is {} characters; each must be at least {MIN_TOKEN_LEN} (use `openssl rand -hex 32`)",
-                    short.chars().count()
+                    "a token ({}) is {} characters; each must be at least {MIN_TOKEN_LEN} (use `openssl rand -hex 32`)",
+                    short.name,
+                    short.secret.expose_secret().chars().count()
                 ),
             });
         }
@@ -112,14 +198,81 @@ impl HttpConfig {
         let secs = |var, bounds| env.number(var, bounds).map(|s| Duration::from_secs(u64::from(s)));
         Ok(Self {
             addr,
-            tokens: tokens.into_iter().map(SecretString::from).collect(),
+            tokens,
             allowed_hosts,
             allowed_origins,
             max_body_bytes: env.number("JIRA_MCP_HTTP_MAX_BODY_BYTES", MAX_BODY_BYTES)? as usize,
             max_sessions: env.number("JIRA_MCP_HTTP_MAX_SESSIONS", MAX_SESSIONS)? as usize,
             session_idle: secs("JIRA_MCP_HTTP_SESSION_IDLE_SECS", SESSION_IDLE_SECS)?,
             session_evictable_after: secs("JIRA_MCP_HTTP_SESSION_EVICT_SECS", SESSION_EVICT_SECS)?,
+            max_connections: env.number("JIRA_MCP_HTTP_MAX_CONNECTIONS", MAX_CONNECTIONS)? as usize,
+            header_timeout: secs("JIRA_MCP_HTTP_HEADER_TIMEOUT_SECS", HEADER_TIMEOUT_SECS)?,
+            idle_timeout: secs("JIRA_MCP_HTTP_IDLE_TIMEOUT_SECS", IDLE_TIMEOUT_SECS)?,
+            max_in_flight_per_token: env.number("JIRA_MCP_HTTP_MAX_IN_FLIGHT_PER_TOKEN", MAX_IN_FLIGHT_PER_TOKEN)?
+                as usize,
         })
+    }
+}
+
+/// One line of the token file: `name:scope:token`, or a bare token (full scope,
+/// named after its line). Scopes: `all`, `read-only`, `tools=a,b`, each optionally
+/// followed by `;projects=KEY,KEY`.
+fn token_line(line: &str) -> Result<BearerToken, String> {
+    let mut parts = line.splitn(3, ':');
+    let (Some(first), Some(scope), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
+        return Ok(BearerToken { name: "file-token".to_owned(), scope: TokenScope::full(), secret: line.into() });
+    };
+    let name = first.trim();
+    if name.is_empty()
+        || name.len() > 64
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        return Err(format!("the name {name:?} must be 1-64 characters of A-Z a-z 0-9 _ . -"));
+    }
+    Ok(BearerToken { name: name.to_owned(), scope: parse_scope(scope.trim())?, secret: secret.trim().into() })
+}
+
+/// `all` | `read-only` | `tools=a,b`, then optionally `;projects=A,B`.
+fn parse_scope(raw: &str) -> Result<TokenScope, String> {
+    let (tools, projects) = match raw.split_once(';') {
+        Some((tools, rest)) => {
+            let list = rest.trim().strip_prefix("projects=").ok_or_else(|| {
+                format!(
+                    "after ';' the scope takes projects=KEY,KEY, not {:?}",
+                    rest.chars().take(40).collect::<String>()
+                )
+            })?;
+            (tools.trim(), Some(names(list, |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_', "project")?))
+        }
+        None => (raw, None),
+    };
+    let tools = match tools {
+        "all" => ToolScope::All,
+        "read-only" => ToolScope::ReadOnly,
+        other => match other.strip_prefix("tools=") {
+            Some(list) => {
+                ToolScope::Tools(names(list, |b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_', "tool")?)
+            }
+            None => {
+                return Err(format!(
+                    "the scope {:?} is not one of all, read-only, tools=NAME,NAME (optionally ;projects=KEY,KEY)",
+                    other.chars().take(40).collect::<String>()
+                ));
+            }
+        },
+    };
+    Ok(TokenScope { tools, projects })
+}
+
+/// A non-empty comma list of names made of `allowed` bytes.
+fn names(list: &str, allowed: impl Fn(u8) -> bool, what: &str) -> Result<Vec<String>, String> {
+    let out: Vec<String> = list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    if out.is_empty() {
+        return Err(format!("the {what} list is empty"));
+    }
+    match out.iter().find(|n| n.len() > 64 || !n.bytes().all(&allowed)) {
+        Some(bad) => Err(format!("{bad:?} is not a {what} name")),
+        None => Ok(out),
     }
 }
 
@@ -141,7 +294,7 @@ mod tests {
         let err = load(&[("JIRA_MCP_HTTP_TOKEN", "short")]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "JIRA_MCP_HTTP_TOKEN is invalid: a token is 5 characters; each must be at least 32 (use `openssl rand -hex 32`) (see README.md#http-transport)"
+            "JIRA_MCP_HTTP_TOKEN is invalid: a token (token-1) is 5 characters; each must be at least 32 (use `openssl rand -hex 32`) (see README.md#http-transport)"
         );
         let ok = load(&[("JIRA_MCP_HTTP_TOKEN", GOOD)]).unwrap();
         assert_eq!(ok.addr.to_string(), DEFAULT_ADDR);
@@ -162,6 +315,60 @@ mod tests {
         let config = load(&[("JIRA_MCP_HTTP_TOKEN_FILE", path.to_str().unwrap())]).unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(config.tokens.len(), 2);
+        assert!(config.tokens.iter().all(|t| t.scope == TokenScope::full()), "bare tokens keep full scope");
+    }
+
+    fn file_tokens(text: &str) -> Result<Vec<BearerToken>, Error> {
+        let path = std::env::temp_dir().join(format!("jira-mcp-scoped-{}-{}", std::process::id(), text.len()));
+        std::fs::write(&path, text).unwrap();
+        let config = load(&[("JIRA_MCP_HTTP_TOKEN_FILE", path.to_str().unwrap())]);
+        std::fs::remove_file(&path).unwrap();
+        config.map(|c| c.tokens)
+    }
+
+    #[test]
+    fn token_file_lines_carry_a_name_and_a_scope() {
+        let tokens = file_tokens(&format!(
+            "# name:scope:token\nalice:all:{GOOD}a\nbot:read-only:{GOOD}b\nci:tools=search_issues,get_issue;projects=DEMO,OPS:{GOOD}c\n"
+        ))
+        .unwrap();
+        let summary: Vec<(&str, &TokenScope, &str)> =
+            tokens.iter().map(|t| (t.name.as_str(), &t.scope, t.secret.expose_secret())).collect();
+        let (a, b, c) = (format!("{GOOD}a"), format!("{GOOD}b"), format!("{GOOD}c"));
+        assert_eq!(
+            summary,
+            [
+                ("alice", &TokenScope::full(), a.as_str()),
+                ("bot", &TokenScope { tools: ToolScope::ReadOnly, projects: None }, b.as_str()),
+                (
+                    "ci",
+                    &TokenScope {
+                        tools: ToolScope::Tools(vec!["search_issues".to_owned(), "get_issue".to_owned()]),
+                        projects: Some(vec!["DEMO".to_owned(), "OPS".to_owned()]),
+                    },
+                    c.as_str()
+                ),
+            ]
+        );
+        let debug = format!("{tokens:?}");
+        assert!(debug.contains("alice") && !debug.contains(GOOD), "names in Debug, never secrets: {debug}");
+    }
+
+    #[test]
+    fn malformed_token_lines_name_the_line_and_the_fix() {
+        let err = |text: String| file_tokens(&text).unwrap_err().to_string();
+        assert_eq!(
+            err(format!("ok:all:{GOOD}\nbot:write:{GOOD}\n")),
+            "JIRA_MCP_HTTP_TOKEN_FILE is invalid: line 2: the scope \"write\" is not one of all, read-only, \
+             tools=NAME,NAME (optionally ;projects=KEY,KEY) (see README.md#http-transport)"
+        );
+        assert!(err(format!("bad name:all:{GOOD}")).contains("line 1: the name \"bad name\" must be 1-64 characters"));
+        assert!(err(format!("ci:tools=:{GOOD}")).contains("line 1: the tool list is empty"));
+        assert!(err(format!("ci:all;projects=demo:{GOOD}")).contains("\"demo\" is not a project name"));
+        assert!(
+            err("ci:all:short".to_owned()).contains("a token (ci) is 5 characters"),
+            "the short token is named, never shown"
+        );
     }
 
     #[test]
@@ -173,5 +380,13 @@ mod tests {
         assert_eq!(config.addr.port(), 2);
         let err = load(&[("JIRA_MCP_HTTP_TOKEN", GOOD), ("JIRA_MCP_HTTP_MAX_SESSIONS", "0")]).unwrap_err();
         assert!(err.to_string().starts_with("JIRA_MCP_HTTP_MAX_SESSIONS is invalid: \"0\" is not a whole number"));
+        let defaults = load(&[("JIRA_MCP_HTTP_TOKEN", GOOD)]).unwrap();
+        assert_eq!(
+            (defaults.max_connections, defaults.header_timeout.as_secs(), defaults.idle_timeout.as_secs()),
+            (512, 10, 60)
+        );
+        assert_eq!(defaults.max_in_flight_per_token, 64);
+        let err = load(&[("JIRA_MCP_HTTP_TOKEN", GOOD), ("JIRA_MCP_HTTP_MAX_CONNECTIONS", "2")]).unwrap_err();
+        assert!(err.to_string().contains("from 8 to 100000"), "{err}");
     }
 }

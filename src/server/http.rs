@@ -1,10 +1,16 @@
 //! Serving `JiraMcp` over MCP streamable HTTP, behind bearer-token auth.
 //!
-//! Layers, outermost first: in-flight bound + access log → `/healthz` (public)
-//! → bearer auth → Host/Origin allow-lists → session cap → body buffering (to
-//! name the tool) → rmcp's service (which checks Host/Origin again, enforces the
-//! body limit and keeps the sessions). Nothing reads a request body before auth.
-//! rmcp has no server-side auth of its own; this module is it.
+//! Connections first pass `accept` (TCP_NODELAY, header-read and idle timeouts,
+//! the connection cap: all before any request is read). Then the layers,
+//! outermost first: in-flight bound + access log → `/healthz` (public) → bearer
+//! auth (names the caller, bounds its requests in flight) → Host/Origin
+//! allow-lists → session cap (and the status of a session's DELETE) → body
+//! buffering (to name the tool) → rmcp's service (which checks Host/Origin again,
+//! enforces the body limit and keeps the sessions). Nothing reads a request body
+//! before auth. rmcp has no server-side auth of its own; this module is it.
+
+mod accept;
+mod events;
 
 use std::{
     collections::HashMap,
@@ -33,11 +39,36 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::HttpConfig, tools::JiraMcp};
+use crate::{
+    config::{BearerToken, HttpConfig, MAX_IN_FLIGHT, TokenScope},
+    tools::JiraMcp,
+};
+
+/// Who sent an authenticated request: the token's name and scope. The auth layer
+/// puts it in the request's extensions; the `ServerHandler` reads it from there
+/// (rmcp hands each message the HTTP request parts) to filter and refuse tools
+/// and to name the caller in the audit log.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The token's name (`JIRA_MCP_HTTP_TOKEN_FILE`), or `token-N` for `JIRA_MCP_HTTP_TOKEN`.
+    pub name: Arc<str>,
+    /// What the token may do.
+    pub scope: Arc<TokenScope>,
+}
+
+/// An accepted token with its own bound on requests in flight.
+struct Holder {
+    token: BearerToken,
+    caller: Caller,
+    in_flight: Arc<tokio::sync::Semaphore>,
+}
 
 #[derive(Clone)]
 struct Gate {
-    tokens: Arc<Vec<SecretString>>,
+    holders: Arc<Vec<Holder>>,
+    /// The holders' secrets, in the same order.
+    secrets: Arc<Vec<SecretString>>,
+    max_in_flight_per_token: usize,
     sessions: Arc<LocalSessionManager>,
     /// When each session last sent a request.
     last_seen: Arc<Mutex<HashMap<String, Instant>>>,
@@ -50,20 +81,23 @@ struct Gate {
     in_flight: Arc<tokio::sync::Semaphore>,
 }
 
-/// Most requests served at once (SSE streams included); more get 503.
-const MAX_IN_FLIGHT: usize = 512;
-
-/// True when `presented` equals one of the tokens; every token is compared in
-/// constant time and all are checked, so timing says nothing about which.
-fn token_matches(tokens: &[SecretString], presented: &[u8]) -> bool {
-    tokens.iter().fold(subtle::Choice::from(0), |acc, t| acc | t.expose_secret().as_bytes().ct_eq(presented)).into()
+/// The index of the token `presented` equals, if any; every token is compared in
+/// constant time and all are checked, so timing says nothing about their bytes.
+fn token_matches(tokens: &[SecretString], presented: &[u8]) -> Option<usize> {
+    let mut found = None;
+    for (i, t) in tokens.iter().enumerate() {
+        if bool::from(t.expose_secret().as_bytes().ct_eq(presented)) {
+            found = Some(i);
+        }
+    }
+    found
 }
 
 fn unauthorized() -> Response {
     (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer realm=\"jira-mcp\"")], Body::empty()).into_response()
 }
 
-async fn require_bearer(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+async fn require_bearer(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -71,10 +105,27 @@ async fn require_bearer(State(gate): State<Gate>, request: Request, next: Next) 
         // The scheme name is case-insensitive (RFC 9110 §11.1).
         .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t))
         .map(str::trim);
-    match presented {
-        Some(token) if token_matches(&gate.tokens, token.as_bytes()) => next.run(request).await,
-        _ => unauthorized(),
-    }
+    let Some(holder) =
+        presented.and_then(|t| token_matches(&gate.secrets, t.as_bytes())).and_then(|i| gate.holders.get(i))
+    else {
+        return unauthorized();
+    };
+    // One token holder (slow bodies, a runaway agent) cannot take every slot.
+    let Ok(_slot) = holder.in_flight.clone().try_acquire_owned() else {
+        let mut r = (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many requests in flight for token {:?} (limit {}, JIRA_MCP_HTTP_MAX_IN_FLIGHT_PER_TOKEN); \
+                 wait for some to finish",
+                holder.token.name, gate.max_in_flight_per_token
+            ),
+        )
+            .into_response();
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    };
+    request.extensions_mut().insert(holder.caller.clone());
+    next.run(request).await
 }
 
 /// `host[:port]` → (lower-case host without brackets, port).
@@ -156,9 +207,15 @@ async fn cap_sessions(State(gate): State<Gate>, request: Request, next: Next) ->
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
         return r;
     }
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     if opening && let Some(id) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
         gate.seen(id, false);
+    }
+    // rmcp answers a session's DELETE with 202, which the Python SDK logs as
+    // "Session termination failed: 202"; the session is gone, so say 204.
+    if is_delete && response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        *response.body_mut() = Body::empty();
     }
     response
 }
@@ -232,6 +289,11 @@ async fn name_tool(State(gate): State<Gate>, request: Request, next: Next) -> Re
     response
 }
 
+/// Events kept per SSE stream for resumption.
+const RESUME_EVENTS_PER_STREAM: usize = 64;
+/// Bytes of SSE events kept for resumption in all.
+const RESUME_BYTES: usize = 32 * 1024 * 1024;
+
 /// Longest time an authenticated client may take to send its request body.
 const BODY_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -266,7 +328,14 @@ async fn access_log(State(gate): State<Gate>, request: Request, next: Next) -> R
 
 /// Builds the HTTP app. `ct` cancels every session (and their in-flight tool calls).
 pub fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken) -> Router {
-    let mut sessions = LocalSessionManager::default();
+    // Resumable streams: events replayable (Last-Event-ID) while their session may
+    // live, bounded in memory; a late resume gets an error event, not silence.
+    let events = events::MemoryEventStore::new(events::Bounds {
+        per_stream: RESUME_EVENTS_PER_STREAM,
+        total_bytes: RESUME_BYTES,
+        ttl: config.session_idle,
+    });
+    let mut sessions = LocalSessionManager::default().with_event_store(events);
     let mut session_config = SessionConfig::default();
     session_config.keep_alive = Some(config.session_idle);
     sessions.session_config = session_config;
@@ -279,8 +348,19 @@ pub fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken) -> R
         .with_allowed_origins(config.allowed_origins.clone())
         .with_max_request_body_bytes(config.max_body_bytes);
     let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), mcp_config);
+    let holders = config
+        .tokens
+        .iter()
+        .map(|token| Holder {
+            token: token.clone(),
+            caller: Caller { name: Arc::from(token.name.as_str()), scope: Arc::new(token.scope.clone()) },
+            in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight_per_token)),
+        })
+        .collect();
     let gate = Gate {
-        tokens: Arc::new(config.tokens.clone()),
+        holders: Arc::new(holders),
+        secrets: Arc::new(config.tokens.iter().map(|t| t.secret.clone()).collect()),
+        max_in_flight_per_token: config.max_in_flight_per_token,
         sessions,
         last_seen: Arc::new(Mutex::new(HashMap::new())),
         evictable_after: config.session_evictable_after,
@@ -316,65 +396,59 @@ pub enum ServeError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The server failed while running.
-    #[error("HTTP server failed: {0}")]
-    Serve(std::io::Error),
 }
 
-/// Serves until SIGINT or SIGTERM; then stops accepting, cancels every session
+/// Serves until SIGINT, SIGTERM or SIGHUP; then stops accepting, cancels every session
 /// (in-flight `run_python` containers are killed and removed) and returns.
 ///
 /// # Errors
-/// When the address cannot be bound or the server fails.
+/// When the address cannot be bound.
 pub async fn serve(server: JiraMcp, config: HttpConfig) -> Result<(), ServeError> {
-    let sweeper = server.clone();
-    tokio::spawn(async move { sweeper.sweep_sandbox().await });
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
+    let ct = CancellationToken::new();
+    let stop_signal = super::signal::stop_requested();
+    let shutdown = {
+        let ct = ct.clone();
+        async move {
+            let signal = stop_signal.await;
+            tracing::info!(signal, "shutting down: cancelling sessions and in-flight tool calls");
+            ct.cancel();
+        }
+    };
+    let signals = tokio::spawn(shutdown);
+    serve_listener(listener, server, config, ct).await;
+    signals.abort();
+    Ok(())
+}
+
+/// Serves on `listener` until `ct` is cancelled (which also cancels every session
+/// and its tool calls), then waits (bounded) for responses and containers to finish.
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    server: JiraMcp,
+    config: HttpConfig,
+    ct: CancellationToken,
+) {
+    let sweeper = server.clone();
+    tokio::spawn(async move { sweeper.sweep_sandbox().await });
     let addr = listener.local_addr().unwrap_or(config.addr);
     if !addr.ip().is_loopback() {
         tracing::warn!(%addr, "listening beyond loopback: put TLS in front (reverse proxy) and keep the token secret");
     }
-    tracing::info!(%addr, tokens = config.tokens.len(), "MCP over streamable HTTP at http://{addr}/mcp");
-    let ct = CancellationToken::new();
-    let server_for_drain = server.clone();
+    let names: Vec<&str> = config.tokens.iter().map(|t| t.name.as_str()).collect();
+    tracing::info!(%addr, tokens = ?names, "MCP over streamable HTTP at http://{addr}/mcp");
+    let drainer = server.clone();
     let app = router(server, &config, &ct);
-    let shutdown = {
-        let ct = ct.clone();
-        async move {
-            wait_for_signal().await;
-            tracing::info!("shutting down: cancelling sessions and in-flight tool calls");
-            ct.cancel();
-        }
+    let limits = accept::Limits {
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+        idle_timeout: config.idle_timeout,
     };
-    let drainer = server_for_drain;
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(ServeError::Serve)?;
+    accept::serve(listener, app, limits, ct).await;
     // Cancelled tool calls remove their containers; wait (bounded) until they have.
     drainer.drain_sandbox().await;
-    Ok(())
-}
-
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
 }
 
 #[cfg(test)]
@@ -386,10 +460,10 @@ mod tests {
     #[test]
     fn every_rotated_token_matches_and_nothing_else() {
         let tokens = [SecretString::from(GOOD), SecretString::from(format!("{GOOD}ff"))];
-        assert!(token_matches(&tokens, format!("{GOOD}ff").as_bytes()));
-        assert!(token_matches(&tokens, GOOD.as_bytes()));
-        assert!(!token_matches(&tokens, b"0123456789abcdef0123456789abcdeX"));
-        assert!(!token_matches(&tokens, b""));
+        assert_eq!(token_matches(&tokens, format!("{GOOD}ff").as_bytes()), Some(1));
+        assert_eq!(token_matches(&tokens, GOOD.as_bytes()), Some(0));
+        assert_eq!(token_matches(&tokens, b"0123456789abcdef0123456789abcdeX"), None);
+        assert_eq!(token_matches(&tokens, b""), None);
     }
 
     #[test]
