@@ -15,6 +15,7 @@ pub(crate) mod comments;
 pub(crate) mod custom;
 pub(crate) mod delete;
 pub(crate) mod fields;
+pub(crate) mod issue_view;
 pub(crate) mod issues;
 pub(crate) mod paging;
 pub(crate) mod python;

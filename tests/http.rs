@@ -595,7 +595,7 @@ async fn the_python_sdk_ends_its_session_without_a_warning() {
         .await
         .unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && stdout.contains("tools: 9\nsession closed"), "{stdout}\n{stderr}");
+    assert!(out.status.success() && stdout.contains("tools: 13\nsession closed"), "{stdout}\n{stderr}");
     assert!(stderr.contains("DELETE"), "the SDK's log shows the DELETE it sent: {stderr}");
     assert!(!stderr.contains("Session termination failed"), "{stderr}");
 }
