@@ -175,6 +175,12 @@ fn jira_sentence(e: &jira::Error) -> String {
             "Cannot reach Jira at {url} ({detail}). Check JIRA_URL and the network; `jira-mcp doctor` \
              tells DNS, TLS and connection problems apart"
         ),
+        E::Redirected { status, to } => format!(
+            "Jira's answer (HTTP {status}) redirected to {to}, which is neither JIRA_URL's site nor its media \
+             service, so it was not followed: this server only sends requests to the configured site. If the site \
+             moved, set JIRA_URL to its new address; if a proxy or SSO page sits in front of Jira, use an address that \
+             reaches Jira directly. Run `jira-mcp doctor` to check"
+        ),
         E::NotJira { status, content_type, snippet } => format!(
             "The answer did not come from Jira's REST API: HTTP {status}, Content-Type {}, starting \"{}\". \
              JIRA_URL probably points at a proxy, an SSO or login page, or a host that is not Jira Cloud. Check \

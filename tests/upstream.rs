@@ -268,3 +268,41 @@ async fn a_hung_jira_costs_one_timeout_plus_the_retry_budget_and_says_how_long_i
         "{text}"
     );
 }
+
+fn redirect(path: &str, location: String) -> ShapeFault {
+    ShapeFault {
+        path_contains: path.into(),
+        method: Some("GET"),
+        times: 1,
+        after_handler: false,
+        shape: Shape::Redirect { status: 302, location },
+    }
+}
+
+/// Issue 13, item 5: a response cannot send this server to a host it names.
+#[tokio::test]
+async fn a_redirect_to_a_foreign_host_is_not_followed() {
+    let (emu, client) = setup().await;
+    let foreign = emulator().await;
+    // Control: the foreign emulator counts every request that reaches it.
+    reqwest::get(format!("{}/rest/api/3/myself", foreign.url())).await.unwrap();
+    let before = foreign.request_count();
+    assert_eq!(before, 1, "the probe sees a request");
+    emu.inject_shape(redirect("/issue/DEMO-1", format!("{}/rest/api/3/issue/DEMO-1?steal=1", foreign.url())));
+    let text = err(&client, "get_issue", json!({ "key": "DEMO-1", "include": [] })).await;
+    assert_eq!(
+        text,
+        format!(
+            "Jira's answer (HTTP 302) redirected to {}, which is neither JIRA_URL's site nor its media service, so it \
+             was not followed: this server only sends requests to the configured site. If the site moved, set \
+             JIRA_URL to its new address; if a proxy or SSO page sits in front of Jira, use an address that reaches \
+             Jira directly. Run `jira-mcp doctor` to check",
+            foreign.url()
+        )
+    );
+    assert_eq!(foreign.request_count(), before, "the foreign host was contacted");
+    // Control: a redirect within the site is followed, so the refusal above is the policy, not a broken redirect.
+    emu.inject_shape(redirect("/issue/DEMO-1", format!("{}/rest/api/3/issue/DEMO-2", emu.url())));
+    let text = ok(&client, "get_issue", json!({ "key": "DEMO-1", "include": [] })).await;
+    assert!(text.starts_with("DEMO-2: "), "{text}");
+}

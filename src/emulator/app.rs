@@ -51,6 +51,13 @@ pub enum Shape {
     },
     /// No answer at all: the request hangs until the client gives up.
     Hang,
+    /// This 3xx status with this `Location` (a site that moved, an SSO page, a hostile redirect).
+    Redirect {
+        /// HTTP status (301, 302, 303, 307, 308).
+        status: u16,
+        /// Where to.
+        location: String,
+    },
     /// A 200 JSON answer whose headers arrive and whose body never finishes.
     SlowBody,
     /// A 200 JSON answer of `bytes` bytes of garbage, streamed; with `Content-Length` only if `declare`.

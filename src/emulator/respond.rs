@@ -50,6 +50,13 @@ pub(crate) async fn shaped(shape: Shape) -> Response {
             response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(declared));
             response
         }
+        Shape::Redirect { status, location } => {
+            let mut response = StatusCode::from_u16(status).unwrap_or(StatusCode::FOUND).into_response();
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, v);
+            }
+            response
+        }
         Shape::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()

@@ -75,6 +75,51 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// Jira Cloud's media service: attachment downloads of `*.atlassian.net` sites redirect there.
+const MEDIA_HOST: &str = "api.media.atlassian.com";
+/// Redirects followed in a row before the request fails.
+const MAX_REDIRECTS: usize = 5;
+
+/// Whether a redirect away from the site `base` to `to` may be followed: to the same
+/// origin, or over https to Jira Cloud's media service when the site is on Jira Cloud.
+/// (`Url` has lowercased the hosts already.)
+/// Anything else stops, and the 3xx becomes [`Error::Redirected`]: a response can never
+/// send this server to a host it names.
+fn redirect_allowed(base: &reqwest::Url, to: &reqwest::Url) -> bool {
+    let origin = |u: &reqwest::Url| {
+        (u.scheme().to_owned(), u.host_str().map(str::to_ascii_lowercase), u.port_or_known_default())
+    };
+    // A site's own address, or the API gateway scoped tokens use.
+    let cloud = base.scheme() == "https"
+        && base.host_str().is_some_and(|h| h.ends_with(".atlassian.net") || h == "api.atlassian.com");
+    origin(base) == origin(to) || (cloud && origin(to) == ("https".to_owned(), Some(MEDIA_HOST.to_owned()), Some(443)))
+}
+
+/// The redirect policy for the site `base` (see [`redirect_allowed`]).
+fn redirect_policy(base: &str) -> reqwest::redirect::Policy {
+    let Ok(base) = reqwest::Url::parse(base) else { return reqwest::redirect::Policy::none() };
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects in a row"))
+        } else if redirect_allowed(&base, attempt.url()) {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// `scheme://host:port` of a redirect's `Location` (relative to `url`), for messages:
+/// the path and query of a foreign address are not repeated.
+fn location_origin(headers: &HeaderMap, url: &str) -> String {
+    let location = headers.get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let target = reqwest::Url::parse(url).and_then(|base| base.join(location));
+    match target {
+        Ok(t) if t.host_str().is_some() => t.origin().ascii_serialization(),
+        _ => "an address that is not a URL".to_owned(),
+    }
+}
+
 /// The reqwest client for `config.base_url`.
 ///
 /// A plain `http://` site (the emulator, a loopback test server) gets an empty
@@ -88,6 +133,7 @@ fn http_client(config: &JiraConfig) -> Result<reqwest::Client, Error> {
     let builder = reqwest::Client::builder()
         .timeout(config.request_timeout)
         .connect_timeout(Duration::from_secs(10))
+        .redirect(redirect_policy(&config.base_url))
         .user_agent(concat!("jira-mcp/", env!("CARGO_PKG_VERSION")));
     let builder = if plain { builder.tls_certs_only(Vec::<reqwest::Certificate>::new()) } else { builder };
     builder.build().map_err(|e| {
@@ -377,6 +423,7 @@ impl Failure {
                 // An upstream or proxy may echo the Authorization header into its error body.
                 let message = crate::scrub::secrets(&body_message(&body)).into_owned();
                 match status.as_u16() {
+                    code @ 300..=399 => Error::Redirected { status: code, to: location_origin(&headers, base) },
                     400 => Error::BadRequest { message },
                     401 => Error::Unauthorized,
                     403 => Error::Forbidden { message },
@@ -531,6 +578,45 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static(raw));
         retry_after(&h)
+    }
+
+    #[test]
+    fn redirects_stay_on_the_site_or_its_media_service() {
+        let allowed = |base: &str, to: &str| {
+            redirect_allowed(&reqwest::Url::parse(base).unwrap(), &reqwest::Url::parse(to).unwrap())
+        };
+        let cloud = "https://acme.atlassian.net";
+        assert!(allowed(cloud, "https://acme.atlassian.net/rest/api/3/issue/10001"));
+        assert!(allowed(cloud, "https://ACME.atlassian.net:443/x"), "same origin, spelled differently");
+        assert!(allowed(cloud, "https://api.media.atlassian.com/file/abc/binary?token=t"));
+        assert!(allowed("https://api.atlassian.com/ex/jira/35273b54", "https://api.media.atlassian.com/file/abc"));
+        assert!(allowed("http://127.0.0.1:8080", "http://127.0.0.1:8080/rest/api/3/attachment/content/1"));
+        for foreign in [
+            "https://other.atlassian.net/x",
+            "http://acme.atlassian.net/x",
+            "https://acme.atlassian.net:8443/x",
+            "http://api.media.atlassian.com/file/abc/binary",
+            "https://api.media.atlassian.com.evil.example/file",
+            "https://evil.example/api.media.atlassian.com",
+        ] {
+            assert!(!allowed(cloud, foreign), "{foreign} must not be followed");
+        }
+        assert!(!allowed("http://127.0.0.1:8080", "http://127.0.0.1:8081/x"), "another port is another host");
+        assert!(
+            !allowed("https://jira.example.com", "https://api.media.atlassian.com/file/abc"),
+            "the media service belongs to Jira Cloud sites only"
+        );
+    }
+
+    #[test]
+    fn a_redirect_is_named_by_its_origin_only() {
+        let mut h = HeaderMap::new();
+        h.insert(reqwest::header::LOCATION, HeaderValue::from_static("https://evil.example:8443/steal?token=abc"));
+        assert_eq!(location_origin(&h, "https://acme.atlassian.net"), "https://evil.example:8443");
+        h.insert(reqwest::header::LOCATION, HeaderValue::from_static("/login"));
+        assert_eq!(location_origin(&h, "https://acme.atlassian.net"), "https://acme.atlassian.net");
+        h.remove(reqwest::header::LOCATION);
+        assert_eq!(location_origin(&h, "not a url"), "an address that is not a URL");
     }
 
     #[test]

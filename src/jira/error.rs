@@ -61,6 +61,10 @@ pub(crate) enum Error {
     /// DNS, TCP or TLS failure: nothing was sent.
     #[error("cannot reach Jira at {url} ({detail})")]
     Unreachable { url: String, detail: String },
+    /// A redirect to a host that is neither the site nor its media service: not followed.
+    /// `to` is the target's origin (scheme, host, port) only.
+    #[error("Jira answered HTTP {status} with a redirect to {to}, which is not the configured site; not followed")]
+    Redirected { status: u16, to: String },
     /// An issue or project outside the allow-list (`JIRA_MCP_PROJECTS`); refused before any
     /// request, in the same words whether or not it exists.
     #[error("{what} is outside the allowed projects {}", allowed.join(", "))]
