@@ -6,7 +6,8 @@
 The default input is ../shared/jira-openapi/jira-platform.v3.json (Atlassian's unmodified spec, Apache-2.0);
 the agile operations come from jira-agile.v3.json beside it.
 For each operation: the success status codes, the property names of the success response schema, the request
-body's property names and whether it allows extra properties, and the query parameter names.
+body's property names and whether it allows extra properties, and the query parameter names. Then the property
+names of the field values listed in FIELD_SCHEMAS (an issue's attachments).
 tests/openapi_contract.rs checks the emulator against this file, so the emulator keeps Jira's shapes.
 """
 import json
@@ -52,6 +53,9 @@ AGILE_OPERATIONS = [
     ("post", "/rest/agile/1.0/backlog/issue"),
 ]
 
+# Shapes of issue field values the emulator sends inside an issue's `fields` (by the spec's schema name).
+FIELD_SCHEMAS = ["Attachment"]
+
 
 def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
@@ -94,9 +98,12 @@ def main() -> None:
             "request": shape(request) if request else None,
             "query": sorted(p["name"] for p in op.get("parameters", []) if p.get("in") == "query"),
         })
+    schemas.clear()
+    schemas.update(spec["components"]["schemas"])
+    fields = {name: shape({"$ref": "#/components/schemas/" + name}) for name in FIELD_SCHEMAS}
     source = "Atlassian Jira Cloud platform OpenAPI, info.version " + spec["info"]["version"]
     source += "; Jira Software Cloud OpenAPI, version " + agile["info"]["version"]
-    json.dump({"source": source, "operations": out}, sys.stdout, indent=1, sort_keys=True)
+    json.dump({"source": source, "operations": out, "field_schemas": fields}, sys.stdout, indent=1, sort_keys=True)
     print()
 
 

@@ -131,6 +131,23 @@ async fn emulator_answers_every_used_operation_in_the_specs_shape() {
 }
 
 #[tokio::test]
+async fn an_issues_attachments_have_the_specs_shape() {
+    let emu = common::emulator().await;
+    let url = format!("{}/rest/api/3/issue/DEMO-1?fields=attachment", emu.url());
+    let resp = reqwest::Client::new().get(url).basic_auth(DEMO_EMAIL, Some(DEMO_TOKEN)).send().await.unwrap();
+    let json: Value = resp.json().await.unwrap();
+    let files = json["fields"]["attachment"].as_array().unwrap();
+    assert!(!files.is_empty(), "DEMO-1 has seeded attachments: {json}");
+    let allowed = subset()["field_schemas"]["Attachment"]["properties"].as_array().unwrap().clone();
+    for file in files {
+        check_keys("attachment", file, &allowed);
+        for required in ["id", "filename", "size", "mimeType", "created", "author", "content"] {
+            assert!(file.get(required).is_some(), "{required} missing: {file}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn search_body_is_as_strict_as_the_spec() {
     let spec = subset();
     let search = spec["operations"].as_array().unwrap().iter().find(|o| o["path"] == "/rest/api/3/search/jql").unwrap();

@@ -574,7 +574,7 @@ async fn browse_links_point_at_the_site_not_the_api() {
     config.jira.site_url = Some("https://example.atlassian.net".to_owned());
     let client = connect(JiraMcp::new(&config).unwrap()).await;
     let issue = ok(&client, "get_issue", json!({ "key": "DEMO-1", "include": [] })).await;
-    assert!(issue.ends_with("\nLink: https://example.atlassian.net/browse/DEMO-1"), "{issue}");
+    assert!(issue.contains("\nLink: https://example.atlassian.net/browse/DEMO-1\n"), "{issue}");
     let created = ok(&client, "create_issue", json!({ "project": "OPS", "issue_type": "Task", "summary": "x" })).await;
     assert!(created.contains("\nLink: https://example.atlassian.net/browse/OPS-"), "{created}");
     assert!(!created.contains(&emu.url()) && !issue.contains(&emu.url()), "no link to the API host");

@@ -178,6 +178,11 @@ async fn official_example_shapes_degrade_instead_of_failing() {
     assert!(text.starts_with("ED-1: (no summary)\nNote: Jira sent updated, comment in a shape this server cannot read; shown as unavailable (\"?\")."), "{text}");
     assert!(text.contains("## Description\n⟦Main order flow broken"), "the readable fields are shown: {text}");
     assert!(text.contains("## Comments\n? (unavailable: Jira sent them in an unexpected shape)"), "{text}");
+    // The example's attachment id is a number where the schema says string: both are read.
+    assert!(
+        text.contains("## Attachments (1)\n- 10000 picture.jpg | image/jpeg | 23 KB | Mia Krystof 2022-10-06"),
+        "{text}"
+    );
 
     emu.inject_shape(serve("/search/jql", "POST", fixture("openapi_example_search_jql.json")));
     let text = ok(&client, "search_issues", json!({ "project": "DEMO" })).await;

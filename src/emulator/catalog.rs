@@ -115,6 +115,7 @@ const READ_ONLY: &[FieldRow] = &[
     ("issuelinks", "Linked Issues", "", "array", "issuelinks"),
     ("subtasks", "Sub-tasks", "", "array", "issuelinks"),
     ("worklog", "Log Work", "", "array", "worklog"),
+    ("attachment", "Attachment", "", "array", "attachment"),
 ];
 
 /// Components by project.

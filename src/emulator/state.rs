@@ -6,8 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use super::catalog::{self, SPRINT};
 pub(crate) use super::catalog::{ISSUE_TYPES, PRIORITIES, PROJECTS, STATUSES, USERS, WORKFLOW, jira_time};
+use super::{
+    attachments::{self, FileRec, attachment_json},
+    catalog::{self, SPRINT},
+};
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
@@ -80,6 +83,7 @@ pub(crate) struct Issue {
     pub(crate) worklogs: Vec<WorkEntry>,
     /// Remote links: (url, title).
     pub(crate) remote_links: Vec<(String, String)>,
+    pub(crate) attachments: Vec<FileRec>,
 }
 
 /// All mutable emulator data.
@@ -202,6 +206,11 @@ impl Data {
         }
         d.enrich_demo_1(now);
         d.seed_epic();
+        for (key, file) in attachments::seeded(now) {
+            if let Some(issue) = d.issues.get_mut(key) {
+                issue.attachments.push(file);
+            }
+        }
         d
     }
 
@@ -461,6 +470,7 @@ impl Data {
             },
         );
         put("worklog", worklog_page(issue, base));
+        put("attachment", issue.attachments.iter().map(|a| attachment_json(a, user_json(a.author), base)).collect());
         put("timetracking", time_tracking(issue));
         put(
             "comment",

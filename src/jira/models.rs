@@ -123,6 +123,27 @@ pub(crate) struct Comment {
     pub(crate) created: Option<String>,
 }
 
+/// A file attached to an issue: its metadata (Jira's `Attachment`), never its content.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Attachment {
+    /// Required: an attachment is named by its id. The spec says string; its own example
+    /// (and older sites) send a number.
+    #[serde(deserialize_with = "string_or_number")]
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) filename: String,
+    /// Bytes.
+    #[serde(default)]
+    pub(crate) size: u64,
+    #[serde(default)]
+    pub(crate) mime_type: Option<String>,
+    #[serde(default)]
+    pub(crate) author: Option<User>,
+    #[serde(default)]
+    pub(crate) created: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct CommentPage {
     #[serde(default)]
@@ -174,6 +195,7 @@ pub(crate) struct IssueFields {
     pub(crate) subtasks: Vec<IssueRef>,
     pub(crate) issuelinks: Vec<IssueLink>,
     pub(crate) parent: Option<IssueRef>,
+    pub(crate) attachment: Vec<Attachment>,
     /// Fields that arrived in a shape this server cannot read; they are shown as unavailable.
     pub(crate) unreadable: Vec<&'static str>,
     /// Every other field Jira sent (custom fields, components, versions, time tracking…),
@@ -218,6 +240,7 @@ impl<'de> Deserialize<'de> for IssueFields {
             subtasks: t.take("subtasks"),
             issuelinks: t.take("issuelinks"),
             parent: t.take("parent"),
+            attachment: t.take("attachment"),
             unreadable: t.unreadable,
             other: t.map,
         })
@@ -233,6 +256,15 @@ pub(crate) struct Issue {
     /// Displayed only: an unreadable changelog is left out.
     #[serde(default, deserialize_with = "tolerant")]
     pub(crate) changelog: Option<Changelog>,
+}
+
+/// `deserialize_with` for an id Jira sends as `"10000"` or `10000`.
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!("expected an id, got {other}"))),
+    }
 }
 
 /// `deserialize_with` for a displayed-only value: unreadable becomes the default.

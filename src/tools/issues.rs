@@ -174,7 +174,7 @@ async fn check_priority(jira: &Jira, name: &str) -> Result<String, ToolError> {
 #[tool_router(router = issues_router, vis = "pub(crate)")]
 impl JiraMcp {
     /// One issue's whole story in one call: type, status, priority, people, labels, dates, parent,
-    /// other non-empty fields (story points, sprint, components, custom fields; `fields` picks),
+    /// attachments, other non-empty fields (story points, sprint, components, custom fields; `fields` picks),
     /// then the sections in `include` (default all): description as Markdown (capped, with a
     /// visible truncation marker), newest comments, subtasks or an epic's children, links and web
     /// links, worklogs, recent status changes. Not for finding issues (use search_issues).
