@@ -148,8 +148,10 @@ async fn an_echoed_credential_is_scrubbed_from_results_and_debug_logs() {
     let emu = emulator().await;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{DEMO_EMAIL}:{DEMO_TOKEN}"));
     let (client, mut stderr) = spawn(&emu, DEMO_TOKEN).await;
-    emu.echo_authorization(1);
-    let (is_error, text) = call_text(&client, "get_issue", json!({ "key": "DEMO-1" })).await;
+    // get_issue sends the issue request and the field catalogue's side by side, and the echo
+    // goes to whichever arrives first: echo both, so the issue's is always one of them.
+    emu.echo_authorization(2);
+    let (is_error, text) = call_text(&client, "get_issue", json!({ "key": "DEMO-1", "include": [] })).await;
     assert!(is_error && text.contains("Authorization: Basic [REDACTED]"), "{text}");
     // The model (or a prompt-injected issue) puts the credential into a call: logged at debug, scrubbed.
     let (_, text) = call_text(&client, "search_issues", json!({ "jql": format!("text ~ \"{basic}\"") })).await;
