@@ -26,6 +26,25 @@ fn tools_list_snapshot() {
     insta::assert_json_snapshot!("tools_list", tools());
 }
 
+/// The product's budget (README "Tools"; `scripts/bench` (e) measures the same line
+/// from the real binary): at most 15 tools and 15 KB for the whole tools/list answer.
+#[test]
+fn tools_list_stays_within_the_budget() {
+    let tools = tools();
+    let line =
+        serde_json::to_string(&serde_json::json!({ "jsonrpc": "2.0", "id": 1, "result": { "tools": tools } })).unwrap();
+    assert!(
+        tools.len() <= 15,
+        "{} tools; the budget is 15: fold the new capability into an existing tool",
+        tools.len()
+    );
+    assert!(
+        line.len() <= 15_000,
+        "tools/list is {} bytes; the budget is 15,000: shorten descriptions or fold tools together",
+        line.len()
+    );
+}
+
 fn has_bare_bool_schema(v: &Value) -> bool {
     match v {
         Value::Bool(_) => true,
