@@ -391,14 +391,8 @@ impl ServerHandler for JiraMcp {
         match uri {
             "jira://reference/jql" => Ok(text_resource(uri, JQL_REFERENCE.to_owned(), "text/markdown")),
             "jira://reference/statuses" => {
-                let statuses = self.jira.statuses().await.map_err(|e| ToolError::from(e).into_resource_error())?;
-                let mut lines: Vec<String> = statuses
-                    .iter()
-                    .map(|s| format!("{} | {}", s.name, s.status_category.as_ref().map_or("-", |c| c.name.as_str())))
-                    .collect();
-                lines.sort();
-                lines.dedup();
-                Ok(text_resource(uri, format!("status | category\n{}", lines.join("\n")), "text/plain"))
+                let text = self.statuses_resource().await.map_err(ToolError::into_resource_error)?;
+                Ok(text_resource(uri, text, "text/plain"))
             }
             _ => match uri.strip_prefix("jira://issue/") {
                 Some(raw) => {

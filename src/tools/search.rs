@@ -285,6 +285,22 @@ fn sprint_progress(sprint: &Sprint, issues: &[Issue], points: Option<&str>, spri
 }
 
 impl JiraMcp {
+    /// The `jira://reference/statuses` resource: every status of the site and its
+    /// category, one per line. Names are an admin's text, rendered like any Jira string.
+    pub(crate) async fn statuses_resource(&self) -> Result<String, ToolError> {
+        let statuses = self.jira.statuses().await?;
+        let mut lines: Vec<String> = statuses
+            .iter()
+            .map(|s| {
+                let category = s.status_category.as_ref().map_or("-", |c| c.name.as_str());
+                format!("{} | {}", one_line(&s.name), one_line(category))
+            })
+            .collect();
+        lines.sort();
+        lines.dedup();
+        Ok(format!("status | category\n{}", lines.join("\n")))
+    }
+
     /// A search that named a project failed with 400 or 404: if the project is
     /// not among the visible ones, say that (with the list) instead.
     async fn unknown_project(&self, project: Option<&str>, e: jira::Error) -> ToolError {
