@@ -10,8 +10,8 @@
 //! Layout: this file holds the public API, the router and its middleware
 //! (request counting, auth, scripted faults and the burst limit). `app` has the
 //! shared state and the caller lookup, `respond` Jira's error shapes, `issues`,
-//! `search` and `meta` the handlers, `attachments` the files, `state` the seed data and the in-memory
-//! store, and `jql` the JQL parser and evaluator. Child modules never import
+//! `search` and `meta` the handlers, `attachments` the files, `state` the seed
+//! data and the in-memory store, and `jql` the JQL parser and evaluator. Child modules never import
 //! this file; it imports them. Handlers and data do not belong here.
 
 mod agile;

@@ -582,8 +582,8 @@ async fn a_flood_of_silent_connections_locks_out_neither_healthz_nor_a_token_hol
 #[ignore = "needs Python with the MCP SDK: JIRA_MCP_PYTHON=/path/to/venv/bin/python (pip install 'mcp==2.3.0')"]
 async fn the_python_sdk_ends_its_session_without_a_warning() {
     let python = std::env::var("JIRA_MCP_PYTHON").expect(
-        "set JIRA_MCP_PYTHON to a Python with the MCP SDK: python3 -m venv /tmp/mcp-venv && \
-         /tmp/mcp-venv/bin/pip install 'mcp==2.3.0'",
+        "set JIRA_MCP_PYTHON to a Python with the MCP SDK; scripts/test creates one and sets it \
+         (by hand: python3 -m venv DIR && DIR/bin/pip install 'mcp==2.3.0')",
     );
     let server = start(|_, _| {}).await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/python_sdk_session.py");

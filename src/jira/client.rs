@@ -81,18 +81,17 @@ const MEDIA_HOST: &str = "api.media.atlassian.com";
 const MAX_REDIRECTS: usize = 5;
 
 /// Whether a redirect away from the site `base` to `to` may be followed: to the same
-/// origin, or over https to Jira Cloud's media service when the site is on Jira Cloud.
-/// (`Url` has lowercased the hosts already.)
-/// Anything else stops, and the 3xx becomes [`Error::Redirected`]: a response can never
-/// send this server to a host it names.
+/// origin (scheme, host, port), or over https to Jira Cloud's media service when the site
+/// is on Jira Cloud. Anything else stops, and the 3xx becomes [`Error::Redirected`]: a
+/// response can never send this server to a host it names.
 fn redirect_allowed(base: &reqwest::Url, to: &reqwest::Url) -> bool {
-    let origin = |u: &reqwest::Url| {
-        (u.scheme().to_owned(), u.host_str().map(str::to_ascii_lowercase), u.port_or_known_default())
+    let https_to = |u: &reqwest::Url, host: &str| {
+        u.scheme() == "https" && u.port_or_known_default() == Some(443) && u.host_str() == Some(host)
     };
-    // A site's own address, or the API gateway scoped tokens use.
+    // A site's own address, or the API gateway scoped tokens use (`Url` lowercases hosts).
     let cloud = base.scheme() == "https"
         && base.host_str().is_some_and(|h| h.ends_with(".atlassian.net") || h == "api.atlassian.com");
-    origin(base) == origin(to) || (cloud && origin(to) == ("https".to_owned(), Some(MEDIA_HOST.to_owned()), Some(443)))
+    base.origin() == to.origin() || (cloud && https_to(to, MEDIA_HOST))
 }
 
 /// The redirect policy for the site `base` (see [`redirect_allowed`]).
