@@ -9,4 +9,5 @@
   "docs" # include_str! of docs/jql-reference.md; a test compares docs/tools.md
   "tests" # integration tests, tests/snapshots, tests/fixtures
   "README.md" # in case the crate docs include it
+  "src/emulator/files" # include_bytes! of the demo site's attachments (screenshots, a PDF)
 ]

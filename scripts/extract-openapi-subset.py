@@ -43,6 +43,8 @@ OPERATIONS = [
     ("get", "/rest/api/3/issueLinkType"),
     ("post", "/rest/api/3/issueLink"),
     ("delete", "/rest/api/3/issueLink/{linkId}"),
+    ("get", "/rest/api/3/attachment/content/{id}"),
+    ("post", "/rest/api/3/issue/{issueIdOrKey}/attachments"),
 ]
 
 # Jira Software's agile API, from the second spec.

@@ -54,6 +54,7 @@ fn short(permission: &str) -> &str {
         "TRANSITION_ISSUES" => "transition",
         "ADD_COMMENTS" => "comment",
         "DELETE_ISSUES" => "delete",
+        "CREATE_ATTACHMENTS" => "attach",
         other => other,
     }
 }
@@ -224,7 +225,7 @@ mod tests {
         for p in ["DEMO", "OPS"] {
             assert!(
                 text.contains(&format!(
-                    "✔ permissions in {p}: browse, create, edit, transition, comment (not: delete)\n"
+                    "✔ permissions in {p}: browse, create, edit, transition, comment, attach (not: delete)\n"
                 )),
                 "{text}"
             );
@@ -234,7 +235,7 @@ mod tests {
         assert!(
             text.contains(
                 "! permissions in any project: this deployment is read-only but the account may also create, edit, \
-                 transition, comment; a token of an account (or a scoped token) without those would limit what a \
+                 transition, comment, attach; a token of an account (or a scoped token) without those would limit what a \
                  leaked token can do"
             ),
             "{text}"

@@ -10,7 +10,7 @@
 //! Layout: this file holds the public API, the router and its middleware
 //! (request counting, auth, scripted faults and the burst limit). `app` has the
 //! shared state and the caller lookup, `respond` Jira's error shapes, `issues`,
-//! `search` and `meta` the handlers, `attachments` the files, `state` the seed
+//! `search`, `meta`, `work`, `agile` and `media` the handlers, `attachments` the files, `state` the seed
 //! data and the in-memory store, and `jql` the JQL parser and evaluator. Child modules never import
 //! this file; it imports them. Handlers and data do not belong here.
 
@@ -20,6 +20,7 @@ mod attachments;
 mod catalog;
 mod issues;
 mod jql;
+mod media;
 mod meta;
 mod permissions;
 mod respond;
@@ -92,6 +93,7 @@ impl Emulator {
             burst: config.burst_per_second,
             echo_auth: 0,
             denied_permissions: Vec::new(),
+            media_tokens: Vec::new(),
         }));
         let app = router(AppState { shared: shared.clone(), base: format!("http://{addr}").into() });
         let stop = CancellationToken::new();
@@ -136,6 +138,21 @@ impl Emulator {
     /// From now on `mypermissions` reports `key` (e.g. `DELETE_ISSUES`) as not held.
     pub fn deny_permission(&self, key: &str) {
         self.lock().denied_permissions.push(key.to_owned());
+    }
+
+    /// Attaches a file to `key` by `author` (a demo user's index) as Jira would store
+    /// it, name unchanged (tests plant hostile names with it). `None` if there is no such issue.
+    pub fn attach(&self, key: &str, name: &str, mime: &str, bytes: &[u8]) -> Option<u64> {
+        self.lock().data.attach(key, name, mime, bytes, 0).map(|f| f.id)
+    }
+
+    /// The files attached to `key`, oldest first: (id, name, content).
+    #[must_use]
+    pub fn attachments(&self, key: &str) -> Vec<(u64, String, Vec<u8>)> {
+        let s = self.lock();
+        s.data.find(key).map_or_else(Vec::new, |i| {
+            i.attachments.iter().map(|a| (a.id, a.filename.clone(), a.content.to_vec())).collect()
+        })
     }
 
     /// Changes the burst limit (`None`: unlimited).
@@ -203,6 +220,8 @@ fn router(state: AppState) -> Router {
         .route("/rest/api/3/issue/{key}/editmeta", get(work::edit_fields))
         .route("/rest/api/3/issue/{key}/worklog", get(work::list_worklogs).post(work::add_worklog))
         .route("/rest/api/3/issue/{key}/remotelink", get(work::remote_links))
+        .route("/rest/api/3/issue/{key}/attachments", post(media::upload))
+        .route("/rest/api/3/attachment/content/{id}", get(media::content))
         .route("/rest/api/3/issueLinkType", get(work::link_types))
         .route("/rest/api/3/issueLink", post(work::create_link))
         .route("/rest/api/3/issueLink/{id}", axum::routing::delete(work::delete_link))
@@ -219,6 +238,8 @@ fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(auth))
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .route("/_emulator/stats", get(stats))
+        // The media service: its own token authorises a download, not Jira's credentials.
+        .route("/media/file/{id}/binary", get(media::media))
         .with_state(state)
 }
 

@@ -39,6 +39,9 @@ pub(crate) enum ToolError {
     /// A field name or value the site does not accept.
     #[error("Invalid input: {}", field_sentence(.0))]
     Field(#[from] jira::fields::FieldError),
+    /// An attachment cannot be read or written as asked.
+    #[error("{}", attachment_sentence(.0))]
+    Attachment(#[from] crate::tools::attachments::error::AttachmentError),
     /// The delete confirmation protocol refused the call.
     #[error("{0}")]
     Confirm(String),
@@ -69,6 +72,7 @@ impl ToolError {
             Self::Jira(_) => "jira",
             Self::Sandbox(_) => "sandbox",
             Self::InvalidInput(_) | Self::Field(_) => "invalid_input",
+            Self::Attachment(_) => "attachment",
             Self::Confirm(_) => "confirm_refused",
             Self::ReadOnly { .. } => "read_only",
             Self::NoPermission { .. } => "no_permission",
@@ -216,6 +220,62 @@ fn jira_sentence(e: &jira::Error) -> String {
 }
 
 /// What is wrong with a field or value, and what to do instead.
+/// What went wrong with an attachment, and what to do instead.
+fn attachment_sentence(e: &crate::tools::attachments::error::AttachmentError) -> String {
+    use crate::tools::{attachments::error::AttachmentError as E, text::file_size};
+    match e {
+        E::NoSuchFile { key, wanted, available } if available.is_empty() => {
+            format!("Invalid input: {key} has no attachment {wanted:?}; it has no attachments at all")
+        }
+        E::NoSuchFile { key, wanted, available } => {
+            let list: Vec<String> = available
+                .iter()
+                .take(20)
+                .map(|(id, name)| {
+                    format!("{} {}", crate::tools::text::one_line(id), crate::tools::text::one_line(name))
+                })
+                .collect();
+            format!("Invalid input: {key} has no attachment {wanted:?}. Its files (id name): {}", list.join(", "))
+        }
+        E::Ambiguous { key, name, ids } => format!(
+            "Invalid input: {key} has {} attachments named {name:?} (ids {}); give the id instead",
+            ids.len(),
+            ids.join(", ")
+        ),
+        E::TooLarge { name, size, cap } => format!(
+            "Attachment {:?} is {}, more than the {} this server downloads for one call. Open it in Jira, or pick \
+             smaller files",
+            crate::tools::text::one_line(name),
+            size.map_or_else(|| "larger than Jira listed".to_owned(), file_size),
+            file_size(*cap)
+        ),
+        E::BadBase64 { detail } => format!(
+            "Invalid input: content_base64 is not valid base64 ({detail}); send the file's bytes base64-encoded \
+             (standard alphabet; a data: URL prefix is accepted)"
+        ),
+        E::UploadTooLarge { size, cap } => format!(
+            "Invalid input: the file is {}, more than the {} add_attachment uploads; attach it in Jira instead",
+            file_size(*size),
+            file_size(*cap)
+        ),
+        E::BadName { name } => format!(
+            "Invalid input: file_name {name:?} has no usable characters once made safe (no paths, no hidden files); \
+             give a plain name such as report.csv"
+        ),
+        E::BadMediaType { value } => {
+            format!(
+                "Invalid input: media_type {value:?} is not a media type like text/csv; omit it to guess from the name"
+            )
+        }
+        E::TooMuchForRun { files, bytes, max_files, max_bytes } => format!(
+            "Invalid input: attachments asks for {files} file(s), {}; one run takes at most {max_files} files and {} \
+             in all. Name fewer files (KEY:FILE instead of a whole issue)",
+            file_size(*bytes),
+            file_size(*max_bytes)
+        ),
+    }
+}
+
 fn field_sentence(e: &jira::fields::FieldError) -> String {
     use jira::fields::FieldError as E;
     let list = |items: &[String]| if items.is_empty() { "none".to_owned() } else { items.join(", ") };
@@ -276,6 +336,10 @@ fn unconfirmed_sentence(write: &jira::Write, cause: &jira::Error) -> String {
         W::Delete { key } => {
             (format!("The deletion of {key}"), format!("get_issue key={key}: \"not found\" means it was deleted"))
         }
+        W::Attach { key, name } => (
+            format!("The upload of {name:?} to {key}"),
+            format!("get_issue key={key} lists its attachments: look for {name:?} before uploading again"),
+        ),
         W::Worklog { key } => (
             format!("The worklog on {key}"),
             format!("get_issue key={key} include=[\"worklogs\"] shows whether it was logged"),

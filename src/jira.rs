@@ -33,7 +33,7 @@ use models::{
 pub(crate) const BROWSE: &str = "BROWSE_PROJECTS";
 /// The project permissions that writing needs, one per kind of change.
 pub(crate) const WRITE_PERMISSIONS: &[&str] =
-    &["CREATE_ISSUES", "EDIT_ISSUES", "TRANSITION_ISSUES", "ADD_COMMENTS", "DELETE_ISSUES"];
+    &["CREATE_ISSUES", "EDIT_ISSUES", "TRANSITION_ISSUES", "ADD_COMMENTS", "DELETE_ISSUES", "CREATE_ATTACHMENTS"];
 
 /// The fields of the compact one-line issue view.
 pub(crate) const LINE_FIELDS: &[&str] = &["summary", "status", "assignee", "priority", "updated"];
@@ -350,6 +350,40 @@ impl Jira {
             return Err(missing.for_write(Write::Comment { key: key.to_owned() }));
         }
         Ok(created.id)
+    }
+
+    /// The files attached to `key`, as the issue lists them (the allow-list applies
+    /// as to any read of the issue).
+    pub(crate) async fn attachments(&self, key: &str) -> Result<Vec<models::Attachment>, Error> {
+        Ok(self.issue(key, "attachment", false).await?.fields.attachment)
+    }
+
+    /// The content of attachment `id` of `key` (an id the issue listed), at most `cap` bytes.
+    pub(crate) async fn attachment_content(&self, key: &str, id: &str, cap: u64) -> Result<Vec<u8>, Error> {
+        self.check_key(key)?;
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Decode {
+                field: Some("attachment[].id".to_owned()),
+                detail: format!("{id:?} is not a number"),
+            });
+        }
+        let path = format!("/rest/api/3/attachment/content/{id}");
+        self.client.get_bytes(&path, cap).await
+    }
+
+    /// Attaches one file to `key`; Jira answers with what it stored.
+    pub(crate) async fn add_attachment(
+        &self,
+        key: &str,
+        name: &str,
+        mime: &str,
+        bytes: &[u8],
+    ) -> Result<Vec<models::Attachment>, Error> {
+        self.check_key(key)?;
+        self.client
+            .post_file(&format!("/rest/api/3/issue/{key}/attachments"), name, mime, bytes)
+            .await
+            .map_err(|e| e.for_issue(key).for_write(Write::Attach { key: key.to_owned(), name: name.to_owned() }))
     }
 
     /// Projects visible to the account (first 50, by key), for error messages.

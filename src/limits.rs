@@ -60,6 +60,26 @@ pub(crate) const RUN_DATA_ISSUES: u32 = 1000;
 /// Runs at once (`JIRA_MCP_SANDBOX_CONCURRENCY`).
 pub(crate) const RUN_CONCURRENCY: Bounds = Bounds { min: 1, max: 16, default: 2 };
 
+/// Largest attachment `get_attachment` downloads, in MiB (checked against Jira's
+/// listed size first, then while streaming).
+pub(crate) const ATTACHMENT_READ_MIB: u64 = 20;
+/// Longest side, in pixels, of an image `get_attachment` returns (Anthropic's
+/// recommended maximum; larger ones are downscaled by the client anyway).
+pub(crate) const IMAGE_MAX_EDGE: u32 = 1568;
+/// Most pixels of an image `get_attachment` returns (about 1,600 image tokens at
+/// Anthropic's width x height / 750).
+pub(crate) const IMAGE_MAX_PIXELS: u32 = 1_150_000;
+/// Most bytes of an encoded image `get_attachment` returns.
+pub(crate) const IMAGE_MAX_BYTES: usize = 1024 * 1024;
+/// Characters of a text attachment `get_attachment` shows.
+pub(crate) const ATTACHMENT_CHARS: Bounds = Bounds { min: 1000, max: 100_000, default: 20_000 };
+/// Largest file `add_attachment` uploads, in MiB (after base64 decoding).
+pub(crate) const UPLOAD_MIB: u64 = 10;
+/// Files `run_python` puts under /data/attachments, at most.
+pub(crate) const RUN_ATTACHMENTS: usize = 20;
+/// Total size of the files under /data/attachments of one run, in MiB.
+pub(crate) const RUN_ATTACHMENTS_MIB: u64 = 50;
+
 /// Minutes a delete preview's confirm token stays valid.
 pub(crate) const CONFIRM_TTL_MINUTES: u64 = 5;
 
@@ -70,7 +90,16 @@ mod tests {
     #[test]
     fn bounds_print_as_a_range_and_hold_their_default() {
         assert_eq!(PAGE_SIZE.to_string(), "1-50");
-        for b in [PAGE_SIZE, SCAN_ISSUES, STALE_DAYS, DESCRIPTION_CHARS, COMMENTS, RUN_TIMEOUT_SECS, RUN_CONCURRENCY] {
+        for b in [
+            PAGE_SIZE,
+            SCAN_ISSUES,
+            STALE_DAYS,
+            DESCRIPTION_CHARS,
+            COMMENTS,
+            RUN_TIMEOUT_SECS,
+            RUN_CONCURRENCY,
+            ATTACHMENT_CHARS,
+        ] {
             assert!(b.contains(b.default), "{b}: default {} outside", b.default);
             assert!(!b.contains(b.max + 1));
         }

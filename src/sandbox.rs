@@ -25,6 +25,9 @@ pub(crate) struct Job {
     pub(crate) code: String,
     /// Bytes to mount read-only at /data/issues.json.
     pub(crate) data: Option<Vec<u8>>,
+    /// Files to mount read-only under /data/attachments/: (safe single name, bytes).
+    /// Callers make the names safe; the backend refuses any that is not.
+    pub(crate) attachments: Vec<(String, Vec<u8>)>,
     /// Wall-clock limit.
     pub(crate) timeout: Duration,
 }

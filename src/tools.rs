@@ -11,6 +11,7 @@
 
 pub(crate) mod agile;
 pub(crate) mod args;
+pub(crate) mod attachments;
 pub(crate) mod comments;
 pub(crate) mod custom;
 pub(crate) mod delete;
@@ -90,7 +91,8 @@ impl JiraMcp {
             + Self::python_router()
             + Self::fields_router()
             + Self::work_router()
-            + Self::agile_router();
+            + Self::agile_router()
+            + Self::attachments_router();
         let mut tool_router = ToolRouter::new();
         let budget = jira.retry_budget();
         for route in all {
@@ -194,27 +196,82 @@ const WRITE_TOOL_PERMISSIONS: &[(&str, &str)] = &[
     ("transition_issue", "TRANSITION_ISSUES"),
     ("add_comment", "ADD_COMMENTS"),
     ("delete_issue", "DELETE_ISSUES"),
+    ("add_attachment", "CREATE_ATTACHMENTS"),
 ];
 
 /// Shrinks a generated input schema without changing what it accepts in
-/// practice: drops `$schema` and integer `format`s, and turns
-/// `"type": ["T", "null"]` of optional fields into `"T"`. Every byte of
-/// tools/list is sent to the model on every session, and the union types also
-/// trip strict schema linters.
+/// practice: drops `$schema` and integer `format`s, turns `"type": ["T",
+/// "null"]` of optional fields into `"T"`, inlines `$defs` (an optional enum is
+/// an `anyOf` of a `$ref` and null), and writes a `oneOf` of documented
+/// constants as a plain `enum` (the property's own description names the
+/// choices). Every byte of tools/list is sent to the model on every session,
+/// and the union types also trip strict schema linters.
 fn compact_schema(schema: &mut JsonObject) {
     schema.remove("$schema");
-    for key in ["properties", "$defs"] {
-        if let Some(serde_json::Value::Object(props)) = schema.get_mut(key) {
-            for prop in props.values_mut() {
-                if let serde_json::Value::Object(p) = prop {
-                    compact_property(p);
-                }
+    let defs = match schema.remove("$defs") {
+        Some(serde_json::Value::Object(defs)) => defs,
+        _ => JsonObject::new(),
+    };
+    if let Some(serde_json::Value::Object(props)) = schema.get_mut("properties") {
+        for prop in props.values_mut() {
+            if let serde_json::Value::Object(p) = prop {
+                inline_defs(p, &defs);
+                compact_property(p);
             }
         }
     }
 }
 
+/// Replaces a property's `$ref` (direct, in `items`, or beside null in an
+/// `anyOf`) with the definition it names, keeping the property's description.
+fn inline_defs(p: &mut JsonObject, defs: &JsonObject) {
+    let target = |v: &serde_json::Value| {
+        v.get("$ref")
+            .and_then(|r| r.as_str())
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .and_then(|name| defs.get(name))
+            .and_then(|d| d.as_object())
+            .map(|d| {
+                let mut d = d.clone();
+                d.remove("description");
+                enum_of_consts(&mut d);
+                d
+            })
+    };
+    let referenced = match p.get("anyOf").and_then(|a| a.as_array()) {
+        Some(branches) => match branches.as_slice() {
+            [r, null] | [null, r] if null.get("type").and_then(|t| t.as_str()) == Some("null") => target(r),
+            _ => None,
+        },
+        None => target(&serde_json::Value::Object(p.clone())),
+    };
+    if let Some(def) = referenced {
+        p.remove("anyOf");
+        p.remove("$ref");
+        p.extend(def);
+    }
+    if let Some(items) = p.get("items").and_then(target) {
+        p.insert("items".to_owned(), serde_json::Value::Object(items));
+    }
+}
+
+/// `oneOf: [{const: "a", …}, {const: "b", …}]` of one type becomes `enum: ["a", "b"]`.
+fn enum_of_consts(d: &mut JsonObject) {
+    let Some(serde_json::Value::Array(branches)) = d.get("oneOf") else { return };
+    let consts: Option<Vec<serde_json::Value>> = branches.iter().map(|b| b.get("const").cloned()).collect();
+    let kind = branches.first().and_then(|b| b.get("type")).cloned();
+    if let (Some(consts), Some(kind)) = (consts, kind) {
+        d.remove("oneOf");
+        d.insert("type".to_owned(), kind);
+        d.insert("enum".to_owned(), serde_json::Value::Array(consts));
+    }
+}
+
 fn compact_property(p: &mut JsonObject) {
+    // A default of null or [] says no more than leaving the property out.
+    if p.get("default").is_some_and(|d| d.is_null() || d.as_array().is_some_and(Vec::is_empty)) {
+        p.remove("default");
+    }
     if p.get("format").and_then(|f| f.as_str()).is_some_and(|f| f.starts_with("uint") || f.starts_with("int")) {
         p.remove("format");
     }
@@ -230,5 +287,43 @@ fn compact_property(p: &mut JsonObject) {
     };
     if let Some(t) = single {
         p.insert("type".to_owned(), t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compaction_inlines_definitions_and_keeps_what_is_accepted() {
+        let mut schema: JsonObject = serde_json::from_value(serde_json::json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$defs": {
+                "Mode": { "description": "How.", "oneOf": [
+                    { "const": "replace", "description": "R.", "type": "string" },
+                    { "const": "append", "description": "A.", "type": "string" }
+                ] },
+                "Section": { "description": "S.", "enum": ["a", "b"], "type": "string" }
+            },
+            "properties": {
+                "mode": { "anyOf": [{ "$ref": "#/$defs/Mode" }, { "type": "null" }], "description": "replace or append." },
+                "include": { "items": { "$ref": "#/$defs/Section" }, "type": ["array", "null"], "description": "Which." },
+                "n": { "type": ["integer", "null"], "format": "uint32" }
+            },
+            "type": "object"
+        }))
+        .unwrap();
+        compact_schema(&mut schema);
+        assert_eq!(
+            serde_json::Value::Object(schema),
+            serde_json::json!({
+                "properties": {
+                    "mode": { "description": "replace or append.", "enum": ["replace", "append"], "type": "string" },
+                    "include": { "items": { "enum": ["a", "b"], "type": "string" }, "type": "array", "description": "Which." },
+                    "n": { "type": "integer" }
+                },
+                "type": "object"
+            })
+        );
     }
 }

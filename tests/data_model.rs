@@ -29,8 +29,8 @@ async fn get_issue_shows_standard_and_custom_fields_worklogs_and_web_links() {
         "- web link: Incident 42: login timeouts | https://status.example.com/incidents/42",
         "## Work log (2 entries, 3.5h logged; newest first)\n- ",
         "Sam Rivera: 1h 30m | Profiled the session call on 3G.",
-        "## Attachments (2)\n- 60001 session-call.har.json | application/json | 18 KB | Dana Demo ",
-        "\n- 60000 login-timeout-3g.png | image/png | 240 KB | Sam Rivera ",
+        "## Attachments (2)\n- 60001 session-call.har.json | application/json | 2 KB | Dana Demo ",
+        "\n- 60000 login-timeout-3g.png | image/png | 43 KB | Sam Rivera ",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
@@ -40,7 +40,7 @@ async fn get_issue_shows_standard_and_custom_fields_worklogs_and_web_links() {
     assert!(only.contains("## Attachments (2)"), "attachments are listed whatever the sections: {only}");
     let log = ok(&client, "get_issue", json!({ "key": "OPS-2", "include": [] })).await;
     assert!(
-        log.contains("## Attachments (1)\n- 60002 api-gateway-2026-11-29.log | text/plain | 51 KB | Priya Patel "),
+        log.contains("## Attachments (1)\n- 60002 api-gateway-2026-11-29.log | text/plain | 43 KB | Priya Patel "),
         "{log}"
     );
     let msg = err(&client, "get_issue", json!({ "key": "DEMO-1", "fields": ["Team"] })).await;

@@ -112,7 +112,7 @@ async fn full_session_with_the_rmcp_http_client() {
     let client = client(server.url(), TOKEN).await;
     assert_eq!(client.peer_info().unwrap().server_info.as_ref().unwrap().name, "jira-mcp");
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 13);
+    assert_eq!(tools.len(), 15);
     let r = client
         .call_tool(
             CallToolRequestParams::new("search_issues")
@@ -134,7 +134,7 @@ async fn full_session_with_the_rmcp_http_client() {
     client.cancel().await.unwrap();
     // A second token works too: rotation without downtime.
     let rotated = client_with(&server, OTHER).await;
-    assert_eq!(rotated.list_all_tools().await.unwrap().len(), 13);
+    assert_eq!(rotated.list_all_tools().await.unwrap().len(), 15);
     rotated.cancel().await.unwrap();
 }
 
@@ -212,7 +212,7 @@ async fn session_cap_refuses_new_sessions_with_503() {
     assert_eq!(r.status(), 503);
     assert!(r.text().await.unwrap().contains("too many MCP sessions (limit 2)"));
     // Existing sessions keep working.
-    assert_eq!(a.list_all_tools().await.unwrap().len(), 13);
+    assert_eq!(a.list_all_tools().await.unwrap().len(), 15);
     a.cancel().await.unwrap();
     b.cancel().await.unwrap();
 }
@@ -231,7 +231,7 @@ async fn at_the_cap_a_long_silent_session_makes_room() {
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     // Silent long enough: it is closed to make room.
     let second = client_with(&server, TOKEN).await;
-    assert_eq!(second.list_all_tools().await.unwrap().len(), 13);
+    assert_eq!(second.list_all_tools().await.unwrap().len(), 15);
     assert!(first.list_all_tools().await.is_err(), "the evicted session is gone");
     second.cancel().await.unwrap();
 }
@@ -242,10 +242,7 @@ async fn read_only_mode_is_the_same_over_http() {
     let client = client_with(&server, TOKEN).await;
     let mut names: Vec<String> = client.list_all_tools().await.unwrap().iter().map(|t| t.name.to_string()).collect();
     names.sort();
-    assert_eq!(
-        names,
-        ["describe_fields", "get_issue", "list_sprints", "run_python", "search_issues", "summarize_project"]
-    );
+    assert_eq!(names, common::READ_ONLY_TOOLS);
     let r = client
         .call_tool(
             CallToolRequestParams::new("add_comment")
@@ -303,10 +300,7 @@ async fn a_scoped_token_sees_and_calls_only_its_tools_and_refusals_are_audited()
     let reader = client_with(&server, READER).await;
     let mut names: Vec<String> = reader.list_all_tools().await.unwrap().iter().map(|t| t.name.to_string()).collect();
     names.sort();
-    assert_eq!(
-        names,
-        ["describe_fields", "get_issue", "list_sprints", "run_python", "search_issues", "summarize_project"]
-    );
+    assert_eq!(names, common::READ_ONLY_TOOLS);
     let r = reader
         .call_tool(
             CallToolRequestParams::new("delete_issue")
@@ -319,7 +313,7 @@ async fn a_scoped_token_sees_and_calls_only_its_tools_and_refusals_are_audited()
     assert!(
         text.starts_with(
             "Tool delete_issue is not allowed for this connection: its token (reader) is limited to read-only tools \
-             (describe_fields, get_issue, list_sprints, run_python, search_issues, summarize_project)."
+             (describe_fields, get_attachment, get_issue, list_sprints, run_python, search_issues, summarize_project)."
         ),
         "{text}"
     );
@@ -356,7 +350,7 @@ async fn a_scoped_token_sees_and_calls_only_its_tools_and_refusals_are_audited()
 
     // Rotation: a plain JIRA_MCP_HTTP_TOKEN beside the file still has every tool.
     let full = client_with(&server, TOKEN).await;
-    assert_eq!(full.list_all_tools().await.unwrap().len(), 13);
+    assert_eq!(full.list_all_tools().await.unwrap().len(), 15);
     full.cancel().await.unwrap();
 
     let audit = std::fs::read_to_string(&audit_path).unwrap();
@@ -595,7 +589,7 @@ async fn the_python_sdk_ends_its_session_without_a_warning() {
         .await
         .unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && stdout.contains("tools: 13\nsession closed"), "{stdout}\n{stderr}");
+    assert!(out.status.success() && stdout.contains("tools: 15\nsession closed"), "{stdout}\n{stderr}");
     assert!(stderr.contains("DELETE"), "the SDK's log shows the DELETE it sent: {stderr}");
     assert!(!stderr.contains("Session termination failed"), "{stderr}");
 }

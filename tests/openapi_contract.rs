@@ -33,6 +33,7 @@ fn example(method: &str, path: &str) -> (String, Option<Value>) {
         .replace("{projectIdOrKey}", "DEMO")
         .replace("{issueTypeId}", "10002")
         .replace("{linkId}", "10010")
+        .replace("{id}", "60000")
         .replace("{boardId}", "1")
         .replace("{sprintId}", "2");
     let body = match (method, path) {
@@ -94,6 +95,14 @@ async fn emulator_answers_every_used_operation_in_the_specs_shape() {
         if let Some(b) = &body {
             req = req.json(b);
         }
+        if path == "/rest/api/3/issue/{issueIdOrKey}/attachments" {
+            // multipart/form-data with a `file` part, and Jira's XSRF opt-out header.
+            let part =
+                reqwest::multipart::Part::bytes(b"a,b\n".to_vec()).file_name("contract.csv").mime_str("text/csv");
+            req = req
+                .header("X-Atlassian-Token", "no-check")
+                .multipart(reqwest::multipart::Form::new().part("file", part.unwrap()));
+        }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
@@ -128,6 +137,46 @@ async fn emulator_answers_every_used_operation_in_the_specs_shape() {
             check_keys(&name, &json, allowed);
         }
     }
+}
+
+#[tokio::test]
+async fn attachment_downloads_redirect_to_the_media_service_and_uploads_need_the_xsrf_header() {
+    let emu = common::emulator().await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let get = |q: &str| {
+        http.get(format!("{}/rest/api/3/attachment/content/60002{q}", emu.url()))
+            .basic_auth(DEMO_EMAIL, Some(DEMO_TOKEN))
+            .send()
+    };
+    // The default: 303 to a tokenised media URL, which answers without Jira's credentials.
+    let resp = get("").await.unwrap();
+    assert_eq!(resp.status(), 303);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&format!("{}/media/file/60002/binary?token=", emu.url())), "{location}");
+    let media = http.get(&location).send().await.unwrap();
+    assert_eq!(media.status(), 200);
+    let bytes = media.bytes().await.unwrap();
+    assert_eq!(bytes, emu.attachments("OPS-2")[0].2);
+    // Control: the media service refuses a made-up token.
+    let forged = http.get(format!("{}/media/file/60002/binary?token=forged", emu.url())).send().await.unwrap();
+    assert_eq!(forged.status(), 401);
+    // redirect=false: the bytes themselves.
+    let direct = get("?redirect=false").await.unwrap();
+    assert_eq!(direct.status(), 200);
+    assert_eq!(direct.bytes().await.unwrap(), bytes);
+    assert_eq!(get("/../60999").await.unwrap().status(), 404);
+    // Upload without X-Atlassian-Token: Jira's XSRF check refuses it.
+    let part = reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt");
+    let resp = http
+        .post(format!("{}/rest/api/3/issue/DEMO-2/attachments", emu.url()))
+        .basic_auth(DEMO_EMAIL, Some(DEMO_TOKEN))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    assert_eq!(resp.text().await.unwrap(), "XSRF check failed");
+    assert!(emu.attachments("DEMO-2").is_empty());
 }
 
 #[tokio::test]

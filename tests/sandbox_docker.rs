@@ -65,7 +65,7 @@ fn require_host() {
 }
 
 struct Sandbox {
-    _emu: Emulator,
+    emu: Emulator,
     client: common::Client,
 }
 
@@ -75,7 +75,7 @@ async fn sandbox_with(tweak: impl FnOnce(&mut Config)) -> Sandbox {
     let mut config = config_for(&emu);
     tweak(&mut config);
     let client = connect(JiraMcp::new(&config).unwrap()).await;
-    Sandbox { _emu: emu, client }
+    Sandbox { emu, client }
 }
 
 async fn sandbox() -> Sandbox {
@@ -295,6 +295,34 @@ async fn jql_data_is_mounted_read_only() {
     assert!(!is_error, "{out}");
     assert!(out.starts_with("data: 50 issues at /data/issues.json"), "{out}");
     assert!(out.contains("n 50"), "{out}");
+    assert!(out.contains("read-only 30") || out.contains("read-only 13"), "{out}");
+    assert_clean();
+}
+
+// Issue 13: a file name chosen by whoever attached the file must not become a path.
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn attachments_land_read_only_under_harmless_names() {
+    let sb = sandbox().await;
+    sb.emu.attach("DEMO-3", "../../etc/passwd", "text/plain", b"planted-by-attacker\n").unwrap();
+    sb.emu.attach("DEMO-3", "report.csv", "text/csv", b"a,b\n1,2\n").unwrap();
+    let code = "import os\n\
+                print(sorted(os.listdir('/data/attachments')))\n\
+                print(open('/data/attachments/_.._etc_passwd').read().strip())\n\
+                print('etc', 'planted-by-attacker' in open('/etc/passwd').read())\n\
+                print('outside', sorted(os.listdir('/data')))\n\
+                try:\n    open('/data/attachments/report.csv', 'a')\nexcept OSError as e:\n    print('read-only', e.errno)";
+    let (is_error, out) = sb.run(code, json!({ "attachments": ["DEMO-3"] })).await;
+    assert!(!is_error, "{out}");
+    assert!(
+        out.starts_with("attachments: 2 file(s) in /data/attachments/: _.._etc_passwd (20 B), report.csv (8 B)\n"),
+        "{out}"
+    );
+    assert!(out.contains("['_.._etc_passwd', 'report.csv']"), "{out}");
+    // Control: the probe reads the planted file where it landed, so it would see it elsewhere too.
+    assert!(out.contains("\nplanted-by-attacker\n"), "{out}");
+    assert!(out.contains("etc False"), "the image's /etc/passwd is untouched: {out}");
+    assert!(out.contains("outside ['attachments']"), "nothing landed beside attachments/: {out}");
     assert!(out.contains("read-only 30") || out.contains("read-only 13"), "{out}");
     assert_clean();
 }

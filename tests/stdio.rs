@@ -64,7 +64,7 @@ async fn full_session_over_stdio() {
     assert!(instructions.contains("MORE AVAILABLE") && instructions.contains("confirm_token"), "{instructions}");
 
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 13);
+    assert_eq!(tools.len(), 15);
     assert_eq!(client.list_all_resources().await.unwrap().len(), 2);
     assert_eq!(client.list_all_resource_templates().await.unwrap().len(), 1);
     assert_eq!(client.list_all_prompts().await.unwrap().len(), 3);
@@ -112,7 +112,10 @@ async fn full_session_over_stdio() {
 
     // Unknown tools are protocol errors; unknown arguments are rejected in-band.
     let unknown = client.call_tool(CallToolRequestParams::new("no_such_tool")).await.unwrap_err().to_string();
-    assert!(unknown.contains("unknown tool \"no_such_tool\"; available: add_comment, create_issue"), "{unknown}");
+    assert!(
+        unknown.contains("unknown tool \"no_such_tool\"; available: add_attachment, add_comment, create_issue"),
+        "{unknown}"
+    );
     let (is_error, text) = call_text(&client, "get_issue", json!({ "key": "DEMO-1", "columns": "all" })).await;
     assert!(is_error && text.contains("unknown field `columns`"), "{text}");
     client.cancel().await.unwrap();
@@ -303,7 +306,7 @@ async fn messages_before_initialize_that_a_server_may_ignore_do_not_end_the_sess
         raw.initialize().await;
         raw.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#).await;
         let reply = raw.reply().await;
-        assert_eq!(reply["result"]["tools"].as_array().map(Vec::len), Some(13), "after {early}: {reply}");
+        assert_eq!(reply["result"]["tools"].as_array().map(Vec::len), Some(15), "after {early}: {reply}");
     }
 }
 

@@ -345,10 +345,7 @@ async fn read_only_mode_hides_and_refuses_writers() {
     let client = connect(JiraMcp::new(&config).unwrap()).await;
     let mut names: Vec<String> = client.list_all_tools().await.unwrap().iter().map(|t| t.name.to_string()).collect();
     names.sort();
-    assert_eq!(
-        names,
-        ["describe_fields", "get_issue", "list_sprints", "run_python", "search_issues", "summarize_project"]
-    );
+    assert_eq!(names, common::READ_ONLY_TOOLS);
     let (is_error, msg) =
         text(&call(&client, "create_issue", json!({ "project": "DEMO", "issue_type": "Task", "summary": "x" })).await);
     assert!(is_error);

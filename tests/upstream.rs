@@ -290,8 +290,7 @@ async fn a_redirect_to_a_foreign_host_is_not_followed() {
     let (emu, client) = setup().await;
     let foreign = emulator().await;
     // Control: the foreign emulator counts every request that reaches it.
-    // (No CA roots: this test also runs in the Nix build sandbox, which has none.)
-    let plain = reqwest::Client::builder().tls_certs_only(Vec::<reqwest::Certificate>::new()).build().unwrap();
+    let plain = common::probe_client();
     plain.get(format!("{}/rest/api/3/myself", foreign.url())).send().await.unwrap();
     let before = foreign.request_count();
     assert_eq!(before, 1, "the probe sees a request");

@@ -103,6 +103,8 @@ pub(crate) struct Shared {
     pub(crate) echo_auth: u32,
     /// Permission keys `mypermissions` reports as not held.
     pub(crate) denied_permissions: Vec<String>,
+    /// Download tokens the media redirect handed out: (token, attachment id).
+    pub(crate) media_tokens: Vec<(String, u64)>,
 }
 
 #[derive(Clone)]

@@ -96,6 +96,7 @@ pub(crate) struct Data {
     /// Ids of links and worklogs.
     pub(crate) next_link: u64,
     pub(crate) next_worklog: u64,
+    pub(crate) next_attachment: u64,
     /// When the site was seeded: sprint dates are relative to it.
     pub(crate) epoch: DateTime<Utc>,
 }
@@ -159,6 +160,7 @@ impl Data {
             next_comment: 20000,
             next_link: 40000,
             next_worklog: 50000,
+            next_attachment: 60100,
             epoch: now,
             ..Self::default()
         };
@@ -386,6 +388,34 @@ impl Data {
     }
 
     /// Looks an issue up by key (any case) or numeric id.
+    /// Attaches a new file to `key_or_id` (the issue counts as updated); `None` if
+    /// there is no such issue.
+    pub(crate) fn attach(
+        &mut self,
+        key_or_id: &str,
+        name: &str,
+        mime: &str,
+        bytes: &[u8],
+        author: usize,
+    ) -> Option<FileRec> {
+        let key = self.find_key(key_or_id)?;
+        let id = self.next_attachment;
+        let issue = self.issues.get_mut(&key)?;
+        self.next_attachment += 1;
+        let now = Utc::now();
+        let file = FileRec {
+            id,
+            filename: name.to_owned(),
+            mime_type: mime.to_owned(),
+            author,
+            created: now,
+            content: bytes.into(),
+        };
+        issue.attachments.push(file.clone());
+        issue.updated = now;
+        Some(file)
+    }
+
     pub(crate) fn find(&self, key_or_id: &str) -> Option<&Issue> {
         let upper = key_or_id.to_ascii_uppercase();
         self.issues.get(&upper).or_else(|| self.issues.values().find(|i| i.id.to_string() == key_or_id))

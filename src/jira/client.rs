@@ -48,6 +48,15 @@ pub(crate) struct RetryPolicy {
 pub(crate) enum Body<'a> {
     None,
     Json(&'a serde_json::Value),
+    /// One file as the `file` part of a multipart form (an attachment upload).
+    File {
+        /// The name Jira stores.
+        name: &'a str,
+        /// Its media type.
+        mime: &'a str,
+        /// The content.
+        bytes: &'a [u8],
+    },
 }
 
 /// An answered request: the status, the `Content-Type` and the (capped) body.
@@ -217,6 +226,28 @@ impl Client {
         no_content(&reply)
     }
 
+    /// GET raw bytes (an attachment's content), following only the redirects
+    /// [`redirect_allowed`] accepts (the site itself, or its media service), and
+    /// reading at most `cap` bytes: a larger declared length is refused before
+    /// the body is read, a longer stream is cut ([`Error::Oversized`]).
+    pub(crate) async fn get_bytes(&self, path: &str, cap: u64) -> Result<Vec<u8>, Error> {
+        Ok(self.send_capped(Method::GET, path, &[], Body::None, true, cap).await?.body)
+    }
+
+    /// POST one file as multipart form data with Jira's `X-Atlassian-Token: no-check`
+    /// (its XSRF check), and decode the JSON answer. Never retried: a lost answer may
+    /// mean the file was attached.
+    pub(crate) async fn post_file<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        name: &str,
+        mime: &str,
+        bytes: &[u8],
+    ) -> Result<T, Error> {
+        let reply = self.send(Method::POST, path, &[], Body::File { name, mime, bytes }, false).await?;
+        decode(&reply)
+    }
+
     /// DELETE expecting no body back.
     pub(crate) async fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<(), Error> {
         let reply = self.send(Method::DELETE, path, query, Body::None, false).await?;
@@ -225,7 +256,6 @@ impl Client {
 
     /// Sends one logical request: waits at the shared gate, retries transient
     /// failures of idempotent requests within the retry budget, maps the status to [`Error`].
-    #[tracing::instrument(skip_all, fields(http.method = %method, jira.path = path, http.status))]
     async fn send(
         &self,
         method: Method,
@@ -233,6 +263,20 @@ impl Client {
         query: &[(&str, String)],
         body: Body<'_>,
         idempotent: bool,
+    ) -> Result<Reply, Error> {
+        self.send_capped(method, path, query, body, idempotent, self.max_body).await
+    }
+
+    /// [`Self::send`], reading at most `cap` bytes of the answer.
+    #[tracing::instrument(skip_all, fields(http.method = %method, jira.path = path, http.status))]
+    async fn send_capped(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Body<'_>,
+        idempotent: bool,
+        cap: u64,
     ) -> Result<Reply, Error> {
         let url = format!("{}{path}", self.base);
         let started = Instant::now();
@@ -256,7 +300,7 @@ impl Client {
             } else {
                 self.timeout.min(deadline.saturating_duration_since(Instant::now()))
             };
-            let outcome = self.send_once(&method, &url, query, body, timeout).await;
+            let outcome = self.send_once(&method, &url, query, body, timeout, cap).await;
             let retry_in = match &outcome {
                 Ok(_) => {
                     self.gate.answered();
@@ -289,13 +333,24 @@ impl Client {
         query: &[(&str, String)],
         body: Body<'_>,
         timeout: Duration,
+        cap: u64,
     ) -> Result<Reply, Failure> {
         let mut request = self.http.request(method.clone(), url).header("Accept", "application/json").timeout(timeout);
         if !query.is_empty() {
             request = request.query(query);
         }
-        if let Body::Json(json) = body {
-            request = request.json(json);
+        match body {
+            Body::None => {}
+            Body::Json(json) => request = request.json(json),
+            Body::File { name, mime, bytes } => {
+                let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+                    .file_name(name.to_owned())
+                    .mime_str(mime)
+                    .map_err(Failure::Transport)?;
+                request = request
+                    .header("X-Atlassian-Token", "no-check")
+                    .multipart(reqwest::multipart::Form::new().part("file", part));
+            }
         }
         request = match &self.auth {
             Auth::Basic { email, token } => request.basic_auth(email, Some(token.expose_secret())),
@@ -307,7 +362,7 @@ impl Client {
         let headers = response.headers().clone();
         let content_type =
             headers.get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        let body = read_capped(response, self.max_body).await?;
+        let body = read_capped(response, cap).await?;
         if status.is_success() {
             Ok(Reply { status, content_type, body })
         } else {

@@ -108,6 +108,8 @@ pub(crate) enum Write {
     Link { outward: String, inward: String, remove: bool },
     /// Move `keys` into a sprint or to the backlog.
     SprintMove { keys: Vec<String> },
+    /// Attach file `name` to `key`.
+    Attach { key: String, name: String },
 }
 
 impl std::fmt::Display for Write {
@@ -122,6 +124,7 @@ impl std::fmt::Display for Write {
             Self::Link { outward, inward, remove: false } => write!(f, "link {outward} to {inward}"),
             Self::Link { outward, inward, remove: true } => write!(f, "unlink {outward} from {inward}"),
             Self::SprintMove { keys } => write!(f, "move {} to another sprint", keys.join(", ")),
+            Self::Attach { key, name } => write!(f, "attach {name:?} to {key}"),
         }
     }
 }

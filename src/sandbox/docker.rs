@@ -230,9 +230,13 @@ impl DockerSandbox {
         let _permit = self.wait_for_slot(&cancel).await?;
         let queued = queued_at.elapsed();
         let docker = self.docker().await?;
-        let data = match &job.data {
-            Some(bytes) => Some(DataDir::create(&self.data_dir, bytes).map_err(|e| self.data_dir_unusable(&e))?),
-            None => None,
+        let data = if job.data.is_some() || !job.attachments.is_empty() {
+            Some(
+                DataDir::create(&self.data_dir, job.data.as_deref(), &job.attachments)
+                    .map_err(|e| self.data_dir_unusable(&e))?,
+            )
+        } else {
+            None
         };
         let name = format!("jira-mcp-run-{}", uuid::Uuid::new_v4().simple());
         let body = self.create_body(&profile, data.as_ref().map(|d| d.path.as_path()));

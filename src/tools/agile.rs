@@ -74,10 +74,9 @@ pub(crate) async fn find_sprint(jira: &Jira, project: &str, wanted: &str) -> Res
 
 #[tool_router(router = agile_router, vis = "pub(crate)")]
 impl JiraMcp {
-    /// A project's boards and each scrum board's sprints (active, future, last closed): id,
-    /// dates, goal, one line each. Use it to learn sprint names for the sprint arguments of
-    /// search_issues, summarize_project and update_issue. Not for a sprint's issues or progress
-    /// (those tools, with sprint).
+    /// A project's boards and sprints (active, future, last closed): id, dates, goal, one line
+    /// each, for the sprint arguments of other tools. Not for a sprint's issues or progress
+    /// (search_issues or summarize_project with sprint).
     #[tool(annotations(title = "List sprints", read_only_hint = true, open_world_hint = true))]
     pub(crate) async fn list_sprints(&self, Parameters(p): Parameters<ListSprintsParams>) -> Result<String, ToolError> {
         let project = jql::project_key(&p.project).map_err(ToolError::InvalidInput)?;

@@ -21,11 +21,10 @@ use crate::{confirm::Refusal, error::ToolError, jira, limits::CONFIRM_TTL_MINUTE
 /// The tool description, with the token lifetime it enforces.
 fn description() -> String {
     format!(
-        "PERMANENTLY delete an issue (and its subtasks). Two phases: call with confirm=false (the\n\
-         default) to get a preview (summary, status, subtask and comment counts) and a confirm_token;\n\
-         show the preview to the user and get their explicit approval; then call again with\n\
-         confirm=true and that confirm_token. Tokens are single use, bound to the issue and its last\n\
-         update, and expire after {CONFIRM_TTL_MINUTES} minutes. Not for closing an issue (use transition_issue to \"Done\")."
+        "PERMANENTLY delete an issue and its subtasks, in two phases: confirm=false (default) returns a\n\
+         preview and a confirm_token; show the preview to the user and get their explicit approval; then\n\
+         call with confirm=true and that token (single use, bound to the issue's last update, valid\n\
+         {CONFIRM_TTL_MINUTES} minutes). Not for closing an issue (use transition_issue to \"Done\")."
     )
 }
 
@@ -35,12 +34,12 @@ fn description() -> String {
 pub(crate) struct DeleteIssueParams {
     /// Issue key, e.g. DEMO-12.
     key: String,
-    /// false (default): preview only, returns confirm_token. true: delete, needs confirm_token.
+    /// false (default): preview and confirm_token. true: delete (needs confirm_token).
     #[serde(default)]
     confirm: bool,
     /// Token from the preview of this same issue; single use, valid [`CONFIRM_TTL_MINUTES`].
     #[schemars(description = format!(
-        "Token from the preview of this same issue; single use, valid {CONFIRM_TTL_MINUTES} minutes."
+        "Token from this issue's preview (valid {CONFIRM_TTL_MINUTES} minutes)."
     ))]
     confirm_token: Option<String>,
 }

@@ -11,7 +11,7 @@ use super::{
     JiraMcp,
     args::key_arg,
     custom::{budgeted, extra_pairs},
-    text::{block, clip, day, issue_line, one_line},
+    text::{block, clip, day, file_size, issue_line, one_line},
 };
 use crate::{
     error::ToolError,
@@ -324,16 +324,6 @@ fn render_attachments(out: &mut String, attachments: &[Attachment]) {
     }
     if attachments.len() > ATTACHMENTS_SHOWN {
         let _ = writeln!(out, "(+{} older attachments not listed)", attachments.len() - ATTACHMENTS_SHOWN);
-    }
-}
-
-/// `812 B`, `245 KB`, `2.1 MB` (powers of 1024, as Jira shows them).
-fn file_size(bytes: u64) -> String {
-    const KB: u64 = 1024;
-    match bytes {
-        b if b < KB => format!("{b} B"),
-        b if b < KB * KB => format!("{} KB", b.div_ceil(KB)),
-        b => format!("{:.1} MB", b as f64 / (KB * KB) as f64),
     }
 }
 

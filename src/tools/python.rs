@@ -8,11 +8,19 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::{JiraMcp, text::program_output};
+use super::{
+    JiraMcp,
+    args::key_arg,
+    attachments::{AttachmentError, download, find_file, safe_file_name, unique_name},
+    text::{file_size, program_output},
+};
 use crate::{
     error::ToolError,
     jira::LINE_FIELDS,
-    limits::{RUN_CPUS, RUN_DATA_ISSUES, RUN_MEMORY_MIB, RUN_OUTPUT_BYTES, RUN_TIMEOUT_SECS, RUN_TMP_MIB},
+    limits::{
+        RUN_ATTACHMENTS, RUN_ATTACHMENTS_MIB, RUN_CPUS, RUN_DATA_ISSUES, RUN_MEMORY_MIB, RUN_OUTPUT_BYTES,
+        RUN_TIMEOUT_SECS, RUN_TMP_MIB,
+    },
     sandbox::{Capped, Job, Outcome},
 };
 
@@ -25,7 +33,7 @@ pub(crate) struct RunPythonParams {
     /// Wall-clock limit in seconds ([`RUN_TIMEOUT_SECS`]).
     #[schemars(
         range(min = RUN_TIMEOUT_SECS.min, max = RUN_TIMEOUT_SECS.max),
-        description = format!("Wall-clock limit in seconds, {RUN_TIMEOUT_SECS} (default {}).", RUN_TIMEOUT_SECS.default)
+        description = format!("Wall-clock limit, seconds (default {}).", RUN_TIMEOUT_SECS.default)
     )]
     timeout_s: Option<u32>,
     /// If set, matching issues (at most [`RUN_DATA_ISSUES`]) are at /data/issues.json.
@@ -34,17 +42,23 @@ pub(crate) struct RunPythonParams {
          assignee, priority, updated}}."
     ))]
     jql: Option<String>,
+    /// Attachments to copy into the run, each an issue key (all its files) or `KEY:FILE`.
+    #[serde(default)]
+    #[schemars(description = format!(
+        "Issue keys (all files) or KEY:FILE (id or name); max {RUN_ATTACHMENTS} files, {RUN_ATTACHMENTS_MIB} MB."
+    ))]
+    attachments: Vec<String>,
 }
 
 /// The tool description, built from the limits the sandbox enforces.
 fn description() -> String {
     format!(
         "Run Python 3 (standard library only) in a throw-away gVisor sandbox: no network, {RUN_MEMORY_MIB} MB,\n\
-         {RUN_CPUS} CPU, {timeout} s max, read-only filesystem except a {RUN_TMP_MIB} MB /tmp, no subprocesses. With `jql`, the\n\
-         matching issues are fetched first and readable at /data/issues.json. Returns exit code,\n\
-         duration, timeout/OOM flags, stdout and stderr (each capped at {output} KB). Use it for\n\
-         calculations over many issues. Not for anything needing network, pip packages or more\n\
-         than {timeout} s; for simple counts use summarize_project.",
+         {RUN_CPUS} CPU, {timeout} s max, read-only filesystem except a {RUN_TMP_MIB} MB /tmp, no subprocesses.\n\
+         `jql` puts matching issues in /data/issues.json, `attachments` files in /data/attachments/.\n\
+         Returns exit code, duration, timeout/OOM flags, stdout and stderr (each capped at {output} KB).\n\
+         Use it for calculations over many issues or files. Not for network, pip packages or more than\n\
+         {timeout} s; for simple counts use summarize_project.",
         timeout = RUN_TIMEOUT_SECS.max,
         output = RUN_OUTPUT_BYTES / 1024,
     )
@@ -89,7 +103,9 @@ impl JiraMcp {
             }
             None => (None, String::new()),
         };
-        let outcome = self.sandbox.run(Job { code: p.code, data, timeout }, ct).await?;
+        let (attachments, listed) = self.attachment_files(&p.attachments).await?;
+        let note = format!("{note}{listed}");
+        let outcome = self.sandbox.run(Job { code: p.code, data, attachments, timeout }, ct).await?;
         // Drawn after the run, never shown to the code: its output cannot forge the frame.
         let marker = uuid::Uuid::new_v4().simple().to_string();
         Ok(format!("{note}{}", render(&outcome, timeout, marker.get(..12).unwrap_or(&marker))))
@@ -97,6 +113,53 @@ impl JiraMcp {
 }
 
 impl JiraMcp {
+    /// Resolves `wanted` (issue keys, or `KEY:FILE`) to files, checks the run's
+    /// caps on the sizes Jira lists, downloads them (each capped by what is left
+    /// of the total) and names them safely and uniquely. Returns the files and
+    /// the header line listing them.
+    async fn attachment_files(&self, wanted: &[String]) -> Result<(Vec<(String, Vec<u8>)>, String), ToolError> {
+        let mut chosen = Vec::new();
+        for item in wanted.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+            let (key, file) = match item.split_once(':') {
+                Some((k, f)) => (key_arg(k)?, Some(f.trim())),
+                None => (key_arg(item)?, None),
+            };
+            let listed = self.jira.attachments(&key).await?;
+            match file {
+                Some(f) => chosen.push((key.clone(), find_file(&key, &listed, f)?.clone())),
+                None => chosen.extend(listed.into_iter().map(|a| (key.clone(), a))),
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        chosen.retain(|(_, a)| seen.insert(a.id.clone()));
+        if chosen.is_empty() {
+            return Ok((Vec::new(), String::new()));
+        }
+        let max_bytes = RUN_ATTACHMENTS_MIB * 1024 * 1024;
+        let total: u64 = chosen.iter().map(|(_, a)| a.size).sum();
+        if chosen.len() > RUN_ATTACHMENTS || total > max_bytes {
+            let files = chosen.len();
+            return Err(
+                AttachmentError::TooMuchForRun { files, bytes: total, max_files: RUN_ATTACHMENTS, max_bytes }.into()
+            );
+        }
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut left = max_bytes;
+        for (key, a) in &chosen {
+            let bytes = download(&self.jira, key, a, left).await?;
+            left = left.saturating_sub(bytes.len() as u64);
+            let mut name = safe_file_name(&a.filename);
+            if name.is_empty() {
+                name = format!("attachment-{}", safe_file_name(&a.id));
+            }
+            let taken: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+            files.push((unique_name(&name, &taken), bytes));
+        }
+        let shown: Vec<String> = files.iter().map(|(n, b)| format!("{n} ({})", file_size(b.len() as u64))).collect();
+        let line = format!("attachments: {} file(s) in /data/attachments/: {}\n", files.len(), shown.join(", "));
+        Ok((files, line))
+    }
+
     /// Fetches up to [`RUN_DATA_ISSUES`] issues as compact JSON.
     async fn issues_json(&self, jql: &str) -> Result<(Vec<u8>, usize, bool), ToolError> {
         let (issues, capped) = self.jira.search_all(jql, LINE_FIELDS, RUN_DATA_ISSUES as usize).await?;
@@ -325,6 +388,57 @@ mod tests {
         let [job] = jobs.as_slice() else { panic!("one run: {jobs:?}") };
         assert!(job.data.is_none());
         assert_eq!(job.timeout, Duration::from_secs(12));
+    }
+
+    #[tokio::test]
+    async fn attachments_are_staged_under_safe_unique_names_and_listed() {
+        let fake = Arc::new(FakeSandbox::answering(exited(b"")));
+        let (emu, server) = server(fake.clone(), 30).await;
+        emu.attach("DEMO-3", "../../etc/passwd", "text/plain", b"planted").unwrap();
+        emu.attach("DEMO-3", "a.log", "text/plain", b"one").unwrap();
+        emu.attach("DEMO-3", "a.log", "text/plain", b"two").unwrap();
+        let nameless = emu.attach("DEMO-3", "\u{0}..", "text/plain", b"nul").unwrap();
+        let args = json!({ "code": "pass", "attachments": ["DEMO-3", "OPS-2:api-gateway-2026-11-29.log", "DEMO-3"] });
+        let text = server.run_python(params(args), CancellationToken::new()).await.unwrap();
+        let jobs = fake.jobs();
+        let [job] = jobs.as_slice() else { panic!("one run: {jobs:?}") };
+        let names: Vec<&str> = job.attachments.iter().map(|(n, _)| n.as_str()).collect();
+        let fallback = format!("attachment-{nameless}");
+        assert_eq!(names, ["_.._etc_passwd", "a.log", "a-2.log", fallback.as_str(), "api-gateway-2026-11-29.log"]);
+        assert_eq!(job.attachments[0].1, b"planted");
+        assert_eq!(job.attachments[2].1, b"two");
+        assert!(job.data.is_none());
+        assert!(
+            text.starts_with(&format!(
+                "attachments: 5 file(s) in /data/attachments/: _.._etc_passwd (7 B), a.log (3 B), a-2.log (3 B), \
+                 {fallback} (3 B), api-gateway-2026-11-29.log (43 KB)\nexit code 0 |"
+            )),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn attachments_past_the_run_caps_or_unknown_are_refused_before_running() {
+        let fake = Arc::new(FakeSandbox::answering(exited(b"")));
+        let (emu, server) = server(fake.clone(), 30).await;
+        for n in 0..=RUN_ATTACHMENTS {
+            emu.attach("DEMO-4", &format!("f{n}.txt"), "text/plain", b"x").unwrap();
+        }
+        let call = |v| server.run_python(params(v), CancellationToken::new());
+        let err = call(json!({ "code": "pass", "attachments": ["DEMO-4"] })).await.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "Invalid input: attachments asks for 21 file(s), 21 B; one run takes at most 20 files and 50.0 MB in all. \
+             Name fewer files (KEY:FILE instead of a whole issue)"
+        );
+        let err = call(json!({ "code": "pass", "attachments": ["DEMO-1:nope"] })).await.unwrap_err().to_string();
+        assert!(
+            err.starts_with("Invalid input: DEMO-1 has no attachment \"nope\". Its files (id name): 60000"),
+            "{err}"
+        );
+        let err = call(json!({ "code": "pass", "attachments": ["not a key"] })).await.unwrap_err().to_string();
+        assert!(err.starts_with("Invalid input: "), "{err}");
+        assert!(fake.jobs().is_empty(), "nothing reached the sandbox");
     }
 
     #[tokio::test]

@@ -36,7 +36,7 @@ fn default_page_size() -> u32 {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchIssuesParams {
-    /// Full JQL, e.g. `project = DEMO AND status = "In Progress" ORDER BY priority DESC`. Do not combine with the filters below.
+    /// Full JQL, e.g. `project = DEMO AND status = "In Progress" ORDER BY priority DESC`; not with the filters.
     jql: Option<String>,
     /// Project key, e.g. DEMO.
     project: Option<String>,
@@ -44,7 +44,7 @@ pub(crate) struct SearchIssuesParams {
     status: Option<String>,
     /// "me", "none", an email or a display name.
     assignee: Option<String>,
-    /// Words to find in summary, description and comments.
+    /// Words in summary, description or comments.
     text: Option<String>,
     /// Updated on/after a date (2026-11-01) or offset (-7d, -2w).
     updated_since: Option<String>,
@@ -52,7 +52,7 @@ pub(crate) struct SearchIssuesParams {
     #[serde(default = "default_page_size")]
     #[schemars(
         range(min = PAGE_SIZE.min, max = PAGE_SIZE.max),
-        description = format!("Issues per page, {PAGE_SIZE} (default {}).", PAGE_SIZE.default)
+        description = "Issues per page."
     )]
     page_size: u32,
     /// Cursor from the previous page's MORE AVAILABLE line; omit for page 1.
@@ -77,7 +77,7 @@ fn default_stale_days() -> u32 {
 pub(crate) struct SummarizeProjectParams {
     /// Project key, e.g. DEMO. Give this or jql.
     project: Option<String>,
-    /// JQL scope instead of a project, e.g. `project = DEMO AND sprint in openSprints()`.
+    /// JQL scope instead of a project.
     jql: Option<String>,
     /// With project: a sprint ("active", "next", name or id) to report on.
     sprint: Option<String>,
@@ -85,26 +85,25 @@ pub(crate) struct SummarizeProjectParams {
     #[serde(default = "default_stale_days")]
     #[schemars(
         range(min = STALE_DAYS.min, max = STALE_DAYS.max),
-        description = format!("Open issues not updated for this many days count as stale (default {}).", STALE_DAYS.default)
+        description = "Open issues not updated for this many days are stale."
     )]
     stale_days: u32,
     /// Most issues to scan ([`SCAN_ISSUES`]).
     #[serde(default = "default_max_issues")]
     #[schemars(
         range(min = SCAN_ISSUES.min, max = SCAN_ISSUES.max),
-        description = format!("Most issues to scan, {SCAN_ISSUES} (default {}).", SCAN_ISSUES.default)
+        description = "Most issues to scan."
     )]
     max_issues: u32,
 }
 
 #[tool_router(router = search_router, vis = "pub(crate)")]
 impl JiraMcp {
-    /// Find issues by JQL or simple filters; one line per issue:
-    /// `KEY | summary | status | assignee | priority | updated`.
-    /// Give `jql`, or any of project/status/assignee/text/updated_since/sprint (ANDed, newest first),
-    /// not both; `fields` adds columns. Paging: the output ends with `MORE AVAILABLE: ... cursor="..."` (repeat the same query with that
-    /// cursor) or `END OF RESULTS`. Not for one issue's details (use get_issue) or for counts and
-    /// breakdowns (use summarize_project).
+    /// Find issues by JQL or simple filters (ANDed, newest first; not both); one line per issue:
+    /// `KEY | summary | status | assignee | priority | updated`; `fields` adds columns.
+    /// The output ends with `MORE AVAILABLE: ... cursor="..."` (repeat the same query with that
+    /// cursor) or `END OF RESULTS`. Not for one issue's details (use get_issue) or for counts
+    /// (use summarize_project).
     #[tool(annotations(title = "Search issues", read_only_hint = true, open_world_hint = true))]
     pub(crate) async fn search_issues(
         &self,
@@ -158,11 +157,10 @@ impl JiraMcp {
         Ok(out)
     }
 
-    /// Aggregate view of a project or JQL scope, computed server-side over up to max_issues issues:
-    /// counts by status, assignee and priority, the oldest open issues and the stale ones
-    /// (open, not updated for stale_days); with sprint, also done vs remaining issues and story
-    /// points, scope added after the start and carry-over. Use it for "how is project X doing"
-    /// instead of paging through search_issues. Not for listing issues (use search_issues).
+    /// Counts for a project or JQL scope, computed server-side over up to max_issues issues: by
+    /// status, assignee and priority, the oldest and the stale open issues (not updated for
+    /// stale_days); with sprint, done vs remaining issues and story points, scope added, carry-over.
+    /// Use it for "how is project X doing". Not for listing issues (use search_issues).
     #[tool(annotations(title = "Summarize project", read_only_hint = true, open_world_hint = true))]
     pub(crate) async fn summarize_project(
         &self,

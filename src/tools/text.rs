@@ -135,6 +135,16 @@ pub(crate) fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// `812 B`, `245 KB`, `2.1 MB` (powers of 1024, as Jira shows them).
+pub(crate) fn file_size(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    match bytes {
+        b if b < KB => format!("{b} B"),
+        b if b < KB * KB => format!("{} KB", b.div_ceil(KB)),
+        b => format!("{:.1} MB", b as f64 / (KB * KB) as f64),
+    }
+}
+
 /// The compact one-line view: `KEY | summary | status | assignee | priority | updated`.
 /// A field Jira sent in an unreadable shape shows as `?`.
 pub(crate) fn issue_line(issue: &Issue) -> String {

@@ -109,9 +109,8 @@ impl JiraMcp {
         ))
     }
 
-    /// Add or remove a link between two issues, read as a sentence: key, link, other, e.g.
-    /// DEMO-1 "blocks" DEMO-4. link is an outward or inward phrase or a type name; unknown ones
-    /// are refused listing the site's types. remove=true deletes the link (undo: add it again).
+    /// Add or remove a link between two issues, read as a sentence: key link other, e.g. DEMO-1
+    /// "blocks" DEMO-4 (unknown links are refused, listing the site's). remove=true deletes it.
     /// Not for parents or epics (create_issue's parent).
     #[tool(annotations(
         title = "Link issues",

@@ -26,6 +26,23 @@ use serde_json::Value;
 
 pub type Client = RunningService<RoleClient, ()>;
 
+/// The tools a read-only server (or a read-only token) lists, sorted.
+pub const READ_ONLY_TOOLS: [&str; 7] = [
+    "describe_fields",
+    "get_attachment",
+    "get_issue",
+    "list_sprints",
+    "run_python",
+    "search_issues",
+    "summarize_project",
+];
+
+/// A plain HTTP client for probing the emulator directly. No CA roots: the tests
+/// also run in the Nix build sandbox, which has none.
+pub fn probe_client() -> reqwest::Client {
+    reqwest::Client::builder().tls_certs_only(Vec::<reqwest::Certificate>::new()).build().unwrap()
+}
+
 pub async fn emulator() -> Emulator {
     Emulator::start(EmulatorConfig::default()).await.expect("emulator starts on 127.0.0.1")
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// A per-run directory holding issues.json, removed on drop.
+/// A per-run directory holding issues.json and attachments/, removed on drop.
 ///
 /// The parent must be private: a directory owned by the server's uid, not
 /// writable by anyone else, and reached only through directories no other user
@@ -30,6 +30,8 @@ pub(super) enum DataDirError {
     NotADirectory { path: String },
     #[error("{path} was replaced after it was created")]
     Swapped { path: String },
+    #[error("{name:?} is not a plain file name")]
+    UnsafeName { name: String },
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
 }
@@ -47,11 +49,19 @@ fn writable_by_others(mode: u32) -> bool {
 }
 
 impl DataDir {
-    pub(super) fn create(parent: &Path, bytes: &[u8]) -> Result<Self, DataDirError> {
-        use std::{
-            io::Write,
-            os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt},
-        };
+    /// Creates the run's directory under `parent` with `issues.json` (if given)
+    /// and `attachments/NAME` for each file; every name must be a single plain
+    /// component (no separator, no `.`/`..`, no leading dot, no control character).
+    pub(super) fn create(
+        parent: &Path,
+        issues: Option<&[u8]>,
+        attachments: &[(String, Vec<u8>)],
+    ) -> Result<Self, DataDirError> {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        // Checked before anything is created: a caller's bug must not become a path outside.
+        if let Some((name, _)) = attachments.iter().find(|(name, _)| !plain_name(name)) {
+            return Err(DataDirError::UnsafeName { name: name.clone() });
+        }
         let me = nix::unistd::geteuid().as_raw();
         // The parent may be listed by its owner only (0711): others cannot find the
         // random per-run names, yet dockerd and uid 65534 can traverse into them.
@@ -72,17 +82,18 @@ impl DataDir {
         }
         std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o755))
             .map_err(|e| DataDirError::io(&dir.path, e))?;
-        // create_new = O_EXCL and O_NOFOLLOW: never follows a planted symlink, never reuses a file.
-        let file_path = dir.path.join("issues.json");
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&file_path)
-            .map_err(|e| DataDirError::io(&file_path, e))?;
-        file.write_all(bytes).map_err(|e| DataDirError::io(&file_path, e))?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(|e| DataDirError::io(&file_path, e))?;
+        if let Some(bytes) = issues {
+            write_new(&dir.path.join("issues.json"), bytes)?;
+        }
+        if !attachments.is_empty() {
+            let sub = dir.path.join("attachments");
+            std::fs::DirBuilder::new().mode(0o755).create(&sub).map_err(|e| DataDirError::io(&sub, e))?;
+            std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| DataDirError::io(&sub, e))?;
+            for (name, bytes) in attachments {
+                write_new(&sub.join(name), bytes)?;
+            }
+        }
         dir.verify()?;
         Ok(dir)
     }
@@ -98,6 +109,33 @@ impl DataDir {
             Err(DataDirError::Swapped { path: self.path.display().to_string() })
         }
     }
+}
+
+/// Writes a new file readable by all (uid 65534 reads it inside): create_new is
+/// O_EXCL, and O_NOFOLLOW never follows a planted symlink, never reuses a file.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), DataDirError> {
+    use std::{
+        io::Write,
+        os::unix::fs::{OpenOptionsExt, PermissionsExt},
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| DataDirError::io(path, e))?;
+    file.write_all(bytes).map_err(|e| DataDirError::io(path, e))?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(|e| DataDirError::io(path, e))
+}
+
+/// One plain path component: not empty, no separator or NUL, no leading dot
+/// (so not `.` or `..`), no control character, at most 255 bytes.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('.')
+        && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 /// `dir` is a real directory owned by `me` and writable by nobody else, and no
@@ -156,13 +194,32 @@ mod tests {
     fn a_fresh_parent_is_created_private_and_the_run_dir_holds_the_data() {
         let root = scratch("fresh");
         let parent = root.join("data");
-        let dir = DataDir::create(&parent, b"[1]").unwrap();
+        let dir = DataDir::create(&parent, Some(b"[1]"), &[]).unwrap();
         let mode = std::fs::metadata(&parent).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o711);
         assert_eq!(std::fs::read(dir.path.join("issues.json")).unwrap(), b"[1]");
         let path = dir.path.clone();
         drop(dir);
         assert!(!path.exists(), "removed on drop");
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn attachments_land_under_attachments_and_unsafe_names_are_refused_before_anything_is_written() {
+        let root = scratch("files");
+        let parent = root.join("data");
+        let files = vec![("a.log".to_owned(), b"x".to_vec()), ("b c.png".to_owned(), b"y".to_vec())];
+        let dir = DataDir::create(&parent, None, &files).unwrap();
+        assert_eq!(std::fs::read(dir.path.join("attachments/a.log")).unwrap(), b"x");
+        assert_eq!(std::fs::read(dir.path.join("attachments/b c.png")).unwrap(), b"y");
+        assert!(!dir.path.join("issues.json").exists());
+        drop(dir);
+        for bad in ["../../etc/passwd", "..", ".", "", "a/b", ".hidden", "a\0b", "a\nb"] {
+            let files = vec![("ok.txt".to_owned(), b"x".to_vec()), (bad.to_owned(), b"y".to_vec())];
+            let err = DataDir::create(&parent, Some(b"[]"), &files).err().expect("refused");
+            assert_eq!(err.to_string(), format!("{bad:?} is not a plain file name"));
+        }
+        assert_eq!(std::fs::read_dir(&parent).unwrap().count(), 0, "nothing was created for refused names");
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -173,12 +230,12 @@ mod tests {
         let parent = root.join("data");
         std::fs::create_dir(&parent).unwrap();
         std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let err = DataDir::create(&parent, b"[]").err().expect("refused");
+        let err = DataDir::create(&parent, Some(b"[]"), &[]).err().expect("refused");
         assert_eq!(err.to_string(), format!("{} is writable by other users (mode 777)", parent.display()));
         assert_eq!(std::fs::read_dir(&parent).unwrap().count(), 0, "nothing was written into it");
         // Control: the same directory made private is accepted.
         std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o711)).unwrap();
-        assert!(DataDir::create(&parent, b"[]").is_ok());
+        assert!(DataDir::create(&parent, Some(b"[]"), &[]).is_ok());
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -197,7 +254,7 @@ mod tests {
             PathBuf::from("/")
         };
         let owner = if me.is_root() { 65534 } else { 0 };
-        let err = DataDir::create(&parent, b"[]").err().expect("refused");
+        let err = DataDir::create(&parent, Some(b"[]"), &[]).err().expect("refused");
         assert_eq!(
             err.to_string(),
             format!("{} is owned by uid {owner}, not by this server's uid {me}", parent.display())
@@ -213,7 +270,7 @@ mod tests {
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o711)).unwrap();
         let parent = root.join("data");
         std::os::unix::fs::symlink(&target, &parent).unwrap();
-        let err = DataDir::create(&parent, b"[]").err().expect("refused");
+        let err = DataDir::create(&parent, Some(b"[]"), &[]).err().expect("refused");
         assert_eq!(err.to_string(), format!("{} is not a directory (a symlink or a file)", parent.display()));
         std::fs::remove_dir_all(root).unwrap();
     }
@@ -223,7 +280,7 @@ mod tests {
         let root = scratch("ancestor");
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o777)).unwrap();
         let parent = root.join("data");
-        let err = DataDir::create(&parent, b"[]").err().expect("refused");
+        let err = DataDir::create(&parent, Some(b"[]"), &[]).err().expect("refused");
         assert_eq!(err.to_string(), format!("{} is writable by other users (mode 777)", root.display()));
         std::fs::remove_dir_all(root).unwrap();
     }
@@ -233,7 +290,7 @@ mod tests {
     fn a_swapped_run_directory_is_detected() {
         let root = scratch("swap");
         let parent = root.join("data");
-        let dir = DataDir::create(&parent, b"[]").unwrap();
+        let dir = DataDir::create(&parent, Some(b"[]"), &[]).unwrap();
         assert!(dir.verify().is_ok(), "control: the untouched directory verifies");
         let secret = root.join("secret");
         std::fs::create_dir(&secret).unwrap();
