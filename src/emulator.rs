@@ -220,7 +220,11 @@ fn router(state: AppState) -> Router {
         .route("/rest/api/3/issue/{key}/editmeta", get(work::edit_fields))
         .route("/rest/api/3/issue/{key}/worklog", get(work::list_worklogs).post(work::add_worklog))
         .route("/rest/api/3/issue/{key}/remotelink", get(work::remote_links))
-        .route("/rest/api/3/issue/{key}/attachments", post(media::upload))
+        // axum caps bodies at 2 MB by default; Jira takes files up to its attachment limit.
+        .route(
+            "/rest/api/3/issue/{key}/attachments",
+            post(media::upload).layer(axum::extract::DefaultBodyLimit::max(media::UPLOAD_BODY_LIMIT)),
+        )
         .route("/rest/api/3/attachment/content/{id}", get(media::content))
         .route("/rest/api/3/issueLinkType", get(work::link_types))
         .route("/rest/api/3/issueLink", post(work::create_link))

@@ -282,6 +282,19 @@ async fn upload_takes_base64_stores_a_safe_name_and_reads_back_identically() {
     assert_eq!(emu.attachments("DEMO-2").last().unwrap().1, "_.._etc_passwd");
 }
 
+// Regression: the emulator took axum's 2 MB default body limit, so a 2 MB screenshot failed to upload.
+#[tokio::test]
+async fn a_file_of_several_megabytes_uploads_whole() {
+    let (emu, client) = setup().await;
+    let png = noisy_png(1600, 900);
+    assert!(png.len() > 2_500_000, "{}", png.len());
+    let text =
+        ok(&client, "add_attachment", json!({ "key": "DEMO-7", "file_name": "big.png", "content_base64": b64(&png) }))
+            .await;
+    assert!(text.starts_with("Attached \"big.png\" to DEMO-7 as attachment "), "{text}");
+    assert_eq!(emu.attachments("DEMO-7").last().unwrap().2, png);
+}
+
 #[tokio::test]
 async fn bad_uploads_are_refused_before_anything_is_sent() {
     let (emu, client) = setup().await;

@@ -24,6 +24,9 @@ use super::{
     state::user_json,
 };
 
+/// Largest upload request body: the attachment limit plus room for the multipart framing.
+pub(crate) const UPLOAD_BODY_LIMIT: usize = UPLOAD_LIMIT as usize + 64 * 1024;
+
 /// Query of `GET /rest/api/3/attachment/content/{id}`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ContentQuery {
