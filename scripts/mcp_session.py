@@ -39,8 +39,14 @@ class Session:
         return self.request("tools/call", {"name": name, "arguments": args})
 
     def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
+        """Closes stdin like a client that quits (the server flushes and exits); kills after 10 s."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def pct(values: list[float], p: float) -> float:

@@ -8,6 +8,7 @@
 //! closure (tests hand in a map).
 
 mod audit;
+mod budget;
 mod env;
 mod http;
 mod jira;
@@ -15,6 +16,7 @@ mod projects;
 mod sandbox;
 
 pub use audit::{AuditConfig, AuditTarget};
+pub use budget::{telemetry_from_env, tunables_from_env};
 pub use env::{Env, Error};
 pub use http::{BearerToken, HttpConfig, MAX_IN_FLIGHT, TokenScope, ToolScope};
 pub use jira::{Auth, DEMO_EMAIL, DEMO_TOKEN, JiraConfig};
@@ -34,6 +36,10 @@ pub struct Config {
     pub projects: Option<Projects>,
     /// Where the audit log of writes goes.
     pub audit: AuditConfig,
+    /// Response-budget telemetry (off in [`Config::with_jira`]).
+    pub telemetry: crate::budget::Settings,
+    /// The tunable caps' defaults (`main` installs them before the tools are built).
+    pub tunables: crate::limits::Tunables,
 }
 
 impl Config {
@@ -63,6 +69,8 @@ impl Config {
             sandbox: SandboxConfig::from_env(env)?,
             projects: Projects::from_env(env)?,
             audit: AuditConfig::from_env(env)?,
+            telemetry: telemetry_from_env(env)?,
+            tunables: tunables_from_env(env)?,
         })
     }
 
@@ -75,6 +83,8 @@ impl Config {
             sandbox: SandboxConfig::default(),
             projects: None,
             audit: AuditConfig::default(),
+            telemetry: crate::budget::Settings { enabled: false, path: std::path::PathBuf::new(), retention_days: 30 },
+            tunables: crate::limits::Tunables::default(),
         }
     }
 }

@@ -98,6 +98,7 @@ impl ToolError {
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, McpError> {
         tracing::info!(kind = self.kind(), "tool error");
+        crate::budget::note_error(self.kind());
         Ok(CallToolResult::error(vec![ContentBlock::text(self.to_string())]).into())
     }
 }

@@ -10,13 +10,14 @@
 //! See ARCHITECTURE.md for the map and the invariants.
 
 pub mod audit;
+pub mod budget;
 pub mod config;
 mod confirm;
 pub mod doctor;
 pub mod emulator;
 mod error;
 mod jira;
-mod limits;
+pub mod limits;
 mod sandbox;
 pub mod scrub;
 pub mod server;

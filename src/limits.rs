@@ -80,6 +80,45 @@ pub(crate) const RUN_ATTACHMENTS: usize = 20;
 /// Total size of the files under /data/attachments of one run, in MiB.
 pub(crate) const RUN_ATTACHMENTS_MIB: u64 = 50;
 
+/// The defaults of the caps an operator may tune (`JIRA_MCP_DESCRIPTION_CHARS`,
+/// `JIRA_MCP_COMMENTS`, `JIRA_MCP_PAGE_SIZE`, `JIRA_MCP_ATTACHMENT_CHARS`), each
+/// within its [`Bounds`]; `jira-mcp budget report` recommends values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tunables {
+    /// get_issue's `description_max_chars` default ([`DESCRIPTION_CHARS`]).
+    pub description_chars: u32,
+    /// get_issue's `max_comments` default ([`COMMENTS`]).
+    pub comments: u32,
+    /// search_issues' `page_size` default ([`PAGE_SIZE`]).
+    pub page_size: u32,
+    /// get_attachment's `max_chars` default ([`ATTACHMENT_CHARS`]).
+    pub attachment_chars: u32,
+}
+
+impl Default for Tunables {
+    fn default() -> Self {
+        Self {
+            description_chars: DESCRIPTION_CHARS.default,
+            comments: COMMENTS.default,
+            page_size: PAGE_SIZE.default,
+            attachment_chars: ATTACHMENT_CHARS.default,
+        }
+    }
+}
+
+static TUNED: std::sync::OnceLock<Tunables> = std::sync::OnceLock::new();
+
+/// Sets the process's tunable defaults, once, before the tools are built (their
+/// schemas state the defaults). A second call changes nothing and returns false.
+pub fn install(tunables: Tunables) -> bool {
+    TUNED.set(tunables).is_ok()
+}
+
+/// The process's tunable defaults ([`Tunables::default`] unless [`install`]ed).
+pub(crate) fn tuned() -> Tunables {
+    TUNED.get().copied().unwrap_or_default()
+}
+
 /// Minutes a delete preview's confirm token stays valid.
 pub(crate) const CONFIRM_TTL_MINUTES: u64 = 5;
 

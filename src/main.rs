@@ -40,6 +40,11 @@ enum Command {
         #[arg(long)]
         require_sandbox: bool,
     },
+    /// Response-budget telemetry: `budget report` reads the recorded history.
+    Budget {
+        #[command(subcommand)]
+        action: BudgetAction,
+    },
     /// Run only the built-in Jira emulator on 127.0.0.1 (for benchmarks and trying clients).
     Emulator {
         /// Port on 127.0.0.1.
@@ -49,6 +54,40 @@ enum Command {
         #[arg(long)]
         burst: Option<u32>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum BudgetAction {
+    /// Per-tool tokens, how often each cap cut and was followed up, errors, and recommended caps.
+    Report {
+        /// How far back: 7d, 24h, or a date (2026-11-01).
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `7d`, `24h`, `90m` ago, or a date (UTC midnight), as Unix milliseconds.
+fn since_ms(text: &str) -> Result<i64, config::Error> {
+    let bad = || config::Error::Invalid {
+        var: "--since",
+        problem: format!("{text:?} is not a duration like 7d, 24h or 90m, or a date like 2026-11-01"),
+    };
+    let now = chrono::Utc::now();
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return date.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp_millis()).ok_or_else(bad);
+    }
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    let minutes = match unit {
+        "d" => n * 1440,
+        "h" => n * 60,
+        "m" => n,
+        _ => return Err(bad()),
+    };
+    Ok(now.timestamp_millis() - minutes * 60_000)
 }
 
 fn env_lookup(name: &str) -> Option<String> {
@@ -66,6 +105,14 @@ enum Plan {
     Doctor { require_sandbox: bool },
     /// Only the emulator.
     Emulator { port: u16, burst: Option<u32> },
+    /// The telemetry report.
+    BudgetReport {
+        settings: jira_mcp::budget::Settings,
+        tunables: jira_mcp::limits::Tunables,
+        since: String,
+        since_ms: i64,
+        json: bool,
+    },
 }
 
 /// Reads every variable the mode needs, the same way for every mode.
@@ -76,6 +123,13 @@ fn plan(command: Option<Command>, env: &Env<'_>) -> Result<Plan, config::Error> 
         Command::Demo { http: flag } => Plan::Demo { config: Config::demo(env)?, http: http(flag)? },
         Command::Doctor { require_sandbox } => Plan::Doctor { require_sandbox },
         Command::Emulator { port, burst } => Plan::Emulator { port, burst },
+        Command::Budget { action: BudgetAction::Report { since, json } } => Plan::BudgetReport {
+            settings: config::telemetry_from_env(env)?,
+            tunables: config::tunables_from_env(env)?,
+            since_ms: since_ms(&since)?,
+            since,
+            json,
+        },
     })
 }
 
@@ -118,10 +172,13 @@ fn main() -> ExitCode {
 }
 
 async fn serve(server: JiraMcp, http: Option<HttpConfig>) -> anyhow::Result<()> {
+    let telemetry = server.clone();
     match http {
         Some(http) => server::http::serve(server, http).await?,
         None => server::stdio::serve(server).await?,
     }
+    // Calls recorded just before the stop are written, not dropped.
+    telemetry.flush_budget();
     Ok(())
 }
 
@@ -152,6 +209,24 @@ async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
             let verdict = jira_mcp::doctor::run(&Env::new(&env_lookup), &mut std::io::stdout().lock()).await;
             let ok = verdict.jira_ok && (verdict.sandbox_ok || !require_sandbox);
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Plan::BudgetReport { settings, tunables, since, since_ms, json } => {
+            use std::io::Write as _;
+            if !settings.path.exists() {
+                anyhow::bail!(
+                    "no telemetry at {} yet: it is written while the server runs (JIRA_MCP_TELEMETRY, \
+                     JIRA_MCP_TELEMETRY_DB)",
+                    settings.path.display()
+                );
+            }
+            let report = jira_mcp::budget::report::from_database(&settings.path, since_ms, &tunables)?;
+            let text = if json {
+                serde_json::to_string_pretty(&report)?
+            } else {
+                jira_mcp::budget::report::render(&report, &since)
+            };
+            writeln!(std::io::stdout().lock(), "{text}")?;
+            Ok(ExitCode::SUCCESS)
         }
         Plan::Emulator { port, burst } => {
             let emu = emulator::Emulator::start(emulator::EmulatorConfig { burst_per_second: burst, port })

@@ -6,6 +6,7 @@
 
 #![allow(clippy::disallowed_types, reason = "server adapts the application to MCP: it speaks rmcp")]
 
+mod budget;
 pub mod http;
 mod signal;
 pub mod stdio;
@@ -126,6 +127,16 @@ impl JiraMcp {
 }
 
 /// The HTTP caller of a request (its token's name and scope); `None` over stdio.
+/// The MCP session id of an HTTP request (`Mcp-Session-Id`), if any.
+fn session_id(context: &RequestContext<RoleServer>) -> Option<String> {
+    context
+        .extensions
+        .get::<axum::http::request::Parts>()
+        .and_then(|p| p.headers.get("mcp-session-id"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 fn caller(context: &RequestContext<RoleServer>) -> Option<Caller> {
     context.extensions.get::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<Caller>()).cloned()
 }
@@ -309,8 +320,18 @@ impl ServerHandler for JiraMcp {
         }
         let writes = !self.is_read_only_tool(&name);
         let started = std::time::Instant::now();
-        let result = self.tool_router.call(ToolCallContext::new(self, request, context)).await;
+        let session = session_id(&context);
+        let arguments = self.budget.is_on().then(|| request.arguments.clone()).flatten();
+        let (result, facts) =
+            crate::budget::observe(self.tool_router.call(ToolCallContext::new(self, request, context))).await;
         tracing::info!(mcp.tool = %name, duration_ms = started.elapsed().as_millis() as u64, "tool call");
+        if self.budget.is_on()
+            && let Some(tool) = self.tool_router.get(&name)
+        {
+            let (call, text) =
+                budget::call_record(tool, arguments.as_ref(), session.as_deref(), &result, facts, started.elapsed());
+            self.budget.record(call, text);
+        }
         if writes {
             let failed = match &result {
                 Ok(CallToolResponse::Complete(r)) => r.is_error == Some(true),

@@ -57,6 +57,8 @@ pub struct JiraMcp {
     unpermitted: Arc<Vec<(String, &'static str)>>,
     /// Where write calls and refusals are recorded (`crate::server` records them).
     pub(crate) audit: crate::audit::AuditLog,
+    /// Response-budget telemetry of every tool call (`crate::server` records them).
+    pub(crate) budget: crate::budget::Recorder,
     pub(crate) tool_router: ToolRouter<Self>,
 }
 
@@ -79,11 +81,16 @@ impl JiraMcp {
     pub fn new(config: &Config) -> Result<Self, BuildError> {
         let client = jira::Client::new(&config.jira).map_err(|e| BuildError(e.to_string()))?;
         let sandbox: Arc<dyn Sandbox> = Arc::new(DockerSandbox::new(config.sandbox.clone()));
-        Ok(Self::with_parts(config, Jira::new(client), sandbox))
+        let mut server = Self::with_parts(config, Jira::new(client), sandbox);
+        server.budget = crate::budget::Recorder::start(&config.telemetry);
+        Ok(server)
     }
 
     pub(crate) fn with_parts(config: &Config, jira: Jira, sandbox: Arc<dyn Sandbox>) -> Self {
         crate::scrub::register(&config.jira.auth);
+        // Before the routers exist: their schemas state the defaults. The first server's
+        // values stay for the process (one per process outside tests).
+        crate::limits::install(config.tunables);
         let all = Self::search_router()
             + Self::issues_router()
             + Self::comments_router()
@@ -127,6 +134,7 @@ impl JiraMcp {
             hidden: Arc::new(hidden),
             unpermitted: Arc::default(),
             audit: crate::audit::AuditLog::default(),
+            budget: crate::budget::Recorder::off(),
             tool_router,
         }
     }
@@ -160,6 +168,11 @@ impl JiraMcp {
         }
         self.unpermitted = Arc::new(unpermitted);
         self
+    }
+
+    /// Waits until the telemetry of every call so far is written (tests, shutdown).
+    pub fn flush_budget(&self) {
+        self.budget.flush();
     }
 
     /// The tools this server lists (sorted by name).

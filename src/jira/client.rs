@@ -356,6 +356,7 @@ impl Client {
             Auth::Basic { email, token } => request.basic_auth(email, Some(token.expose_secret())),
             Auth::Bearer(token) => request.bearer_auth(token.expose_secret()),
         };
+        crate::budget::note_jira_request();
         let response = request.send().await.map_err(Failure::Transport)?;
         let status = response.status();
         tracing::Span::current().record("http.status", status.as_u16());

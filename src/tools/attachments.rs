@@ -22,6 +22,7 @@ use super::{
     text::{block, clip, file_size, one_line},
 };
 use crate::{
+    budget::Cap,
     error::ToolError,
     jira::{self, models::Attachment},
     limits::{ATTACHMENT_CHARS, ATTACHMENT_READ_MIB, IMAGE_MAX_BYTES, IMAGE_MAX_EDGE, IMAGE_MAX_PIXELS, UPLOAD_MIB},
@@ -44,7 +45,7 @@ pub(crate) struct GetAttachmentParams {
     /// Cap on characters of a text file ([`ATTACHMENT_CHARS`]).
     #[schemars(
         range(min = ATTACHMENT_CHARS.min, max = ATTACHMENT_CHARS.max),
-        description = format!("Text: characters shown (default {}).", ATTACHMENT_CHARS.default)
+        description = format!("Text: characters shown (default {}).", crate::limits::tuned().attachment_chars)
     )]
     max_chars: Option<u32>,
 }
@@ -94,7 +95,7 @@ impl JiraMcp {
     ) -> Result<CallToolResult, ToolError> {
         let key = key_arg(&p.key)?;
         let max_chars = match p.max_chars {
-            None => ATTACHMENT_CHARS.default,
+            None => crate::limits::tuned().attachment_chars,
             Some(n) if ATTACHMENT_CHARS.contains(n) => n,
             Some(n) => {
                 return Err(ToolError::InvalidInput(format!("max_chars must be {ATTACHMENT_CHARS}, got {n}")));
@@ -123,12 +124,20 @@ impl JiraMcp {
             Kind::Text | Kind::Other => text_of(&bytes).map(Shown::Text),
         };
         Ok(match shown {
-            Ok(Shown::Image { note, data, mime }) => CallToolResult::success(vec![
-                ContentBlock::text(format!("{head}\n{note}")),
-                ContentBlock::image(base64::engine::general_purpose::STANDARD.encode(data), mime),
-            ]),
+            Ok(Shown::Image { note, data, mime, original, shown }) => {
+                crate::budget::note_image(shown.0, shown.1);
+                let pixels = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
+                crate::budget::note_cut(Cap::Image, pixels(shown), Some(pixels(original)), data.len() as u64);
+                CallToolResult::success(vec![
+                    ContentBlock::text(format!("{head}\n{note}")),
+                    ContentBlock::image(base64::engine::general_purpose::STANDARD.encode(data), mime),
+                ])
+            }
             Ok(Shown::Text(text)) => {
                 let total = text.chars().count();
+                let shown = total.min(max_chars as usize);
+                let shown_bytes = text.char_indices().nth(shown).map_or(text.len(), |(i, _)| i);
+                crate::budget::note_cut(Cap::AttachmentText, shown as u64, Some(total as u64), shown_bytes as u64);
                 let body = if total > max_chars as usize {
                     format!(
                         "{}\n[truncated: showing {max_chars} of {total} characters; call get_attachment with a larger \
@@ -372,7 +381,7 @@ fn extension(name: &str) -> String {
 
 /// What `get_attachment` returns for a file it can show.
 enum Shown {
-    Image { note: String, data: Vec<u8>, mime: &'static str },
+    Image { note: String, data: Vec<u8>, mime: &'static str, original: (u32, u32), shown: (u32, u32) },
     Text(String),
 }
 
@@ -433,7 +442,13 @@ fn image_view(bytes: &[u8]) -> Result<Shown, String> {
     let (w, h) = reader.into_dimensions().map_err(|e| format!("the image could not be read ({e})"))?;
     let (tw, th) = fit(w, h);
     if (tw, th) == (w, h) && bytes.len() <= IMAGE_MAX_BYTES {
-        return Ok(Shown::Image { note: format!("Image {w}x{h} px, shown as is."), data: bytes.to_vec(), mime });
+        return Ok(Shown::Image {
+            note: format!("Image {w}x{h} px, shown as is."),
+            data: bytes.to_vec(),
+            mime,
+            original: (w, h),
+            shown: (w, h),
+        });
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(decode_limits());
@@ -456,6 +471,8 @@ fn image_view(bytes: &[u8]) -> Result<Shown, String> {
         ),
         data,
         mime: out_mime,
+        original: (w, h),
+        shown: (tw, th),
     })
 }
 

@@ -14,12 +14,12 @@ use super::{
     text::{block, clip, day, file_size, issue_line, one_line},
 };
 use crate::{
+    budget::Cap,
     error::ToolError,
     jira::{
         LINE_FIELDS, adf, jql,
         models::{Attachment, FieldDef, Issue, RemoteLink, WorklogPage},
     },
-    limits::{COMMENTS, DESCRIPTION_CHARS},
 };
 
 /// Sections `get_issue` can include.
@@ -51,8 +51,8 @@ impl Default for RenderOptions {
     fn default() -> Self {
         Self {
             include: ALL_SECTIONS.to_vec(),
-            description_max_chars: DESCRIPTION_CHARS.default as usize,
-            max_comments: COMMENTS.default as usize,
+            description_max_chars: crate::limits::tuned().description_chars as usize,
+            max_comments: crate::limits::tuned().comments as usize,
             only: None,
         }
     }
@@ -195,6 +195,9 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
             out.push_str("(empty)\n");
         } else {
             let total = text.chars().count();
+            let shown = total.min(opts.description_max_chars);
+            let shown_bytes = text.char_indices().nth(shown).map_or(text.len(), |(i, _)| i);
+            crate::budget::note_cut(Cap::Description, shown as u64, Some(total as u64), shown_bytes as u64);
             if total > opts.description_max_chars {
                 let cut = block(&clip(&text, opts.description_max_chars));
                 let _ = writeln!(
@@ -257,7 +260,9 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
         let page = f.comment.clone().unwrap_or_default();
         let total = page.total.unwrap_or(page.comments.len() as u64);
         let shown: Vec<_> = page.comments.iter().rev().take(opts.max_comments).collect();
+        let before = out.len();
         let _ = writeln!(out, "\n## Comments ({} of {total}, newest first)", shown.len());
+        let count = shown.len() as u64;
         for c in shown {
             let body = c.body.as_ref().map(adf::to_markdown).unwrap_or_default();
             let _ = writeln!(
@@ -268,6 +273,7 @@ fn render(issue: &Issue, opts: &RenderOptions, extras: &Extras<'_>) -> String {
                 block(&clip(&body, 500)).replace('\n', "\n  ")
             );
         }
+        crate::budget::note_cut(Cap::Comments, count, Some(total.max(count)), (out.len() - before) as u64);
     }
     if has(Section::History) {
         let changes: Vec<String> = issue

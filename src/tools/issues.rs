@@ -25,11 +25,11 @@ const LOST_CREATE_WINDOW_MINUTES: u32 = 15;
 const CLOCK_SLACK: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 fn default_max_chars() -> u32 {
-    DESCRIPTION_CHARS.default
+    crate::limits::tuned().description_chars
 }
 
 fn default_comments() -> u32 {
-    COMMENTS.default
+    crate::limits::tuned().comments
 }
 
 /// Arguments of `get_issue`.

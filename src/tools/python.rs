@@ -185,6 +185,8 @@ impl JiraMcp {
 /// Captured output, control characters escaped, and the note for the frame's
 /// header when some was cut.
 fn output_text(c: &Capped) -> (String, String) {
+    let kept = c.bytes.len() as u64;
+    crate::budget::note_cut(crate::budget::Cap::RunOutput, kept, Some(kept + c.dropped as u64), kept);
     let text = program_output(&String::from_utf8_lossy(&c.bytes)).trim_end().to_owned();
     let note = if c.dropped > 0 {
         format!(" [output truncated: {} more bytes not shown; print less, or summarise in the code]", c.dropped)

@@ -18,6 +18,7 @@ use super::{
     text::{clip, day, issue_line, one_line, unreadable_note},
 };
 use crate::{
+    budget::Cap,
     error::ToolError,
     jira::{
         self, LINE_FIELDS,
@@ -29,7 +30,7 @@ use crate::{
 };
 
 fn default_page_size() -> u32 {
-    PAGE_SIZE.default
+    crate::limits::tuned().page_size
 }
 
 /// Arguments of `search_issues`.
@@ -129,6 +130,7 @@ impl JiraMcp {
         };
         let mut out = String::with_capacity(128 + page.issues.len() * 96);
         let _ = writeln!(out, "JQL: {}", one_line(&jql));
+        let lines_start = out.len();
         if page.issues.is_empty() {
             out.push_str("No issues match.\n");
         }
@@ -144,6 +146,11 @@ impl JiraMcp {
             out.push_str(&note);
             out.push('\n');
         }
+        let more = page.next_page_token.is_some() && page.is_last != Some(true);
+        let shown = page.issues.len() as u64;
+        // A page with more behind the cursor has no known total (Jira's search gives none).
+        let total = if more { None } else { Some(shown) };
+        crate::budget::note_cut(Cap::Page, shown, total, (out.len() - lines_start) as u64);
         match page.next_page_token.as_deref().filter(|_| page.is_last != Some(true)) {
             Some(next) => {
                 let _ = write!(
