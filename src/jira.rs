@@ -212,6 +212,7 @@ impl Jira {
             let page = self.search_page(jql, fields, want, token.as_deref(), changelog).await?;
             let empty = page.issues.is_empty();
             issues.extend(page.issues);
+            crate::progress::report(format!("fetched {} issues (at most {cap})", issues.len()));
             token = page.next_page_token.filter(|_| page.is_last != Some(true) && !empty);
             if token.is_none() {
                 return Ok((issues, false));

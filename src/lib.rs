@@ -18,6 +18,7 @@ pub mod emulator;
 mod error;
 mod jira;
 pub mod limits;
+mod progress;
 mod sandbox;
 pub mod scrub;
 pub mod server;

@@ -127,6 +127,29 @@ impl JiraMcp {
 }
 
 /// The HTTP caller of a request (its token's name and scope); `None` over stdio.
+/// A progress sink for one call and the task that forwards its reports, in order,
+/// as `notifications/progress` numbered 1, 2, 3…; the task ends when the sink is dropped.
+fn progress_forwarder(
+    peer: rmcp::Peer<RoleServer>,
+    token: rmcp::model::ProgressToken,
+) -> (crate::progress::Sink, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let forwarder = tokio::spawn(async move {
+        let mut step = 0.0;
+        while let Some(message) = rx.recv().await {
+            step += 1.0;
+            let note = rmcp::model::ProgressNotificationParam::new(token.clone(), step).with_message(message);
+            if peer.notify_progress(note).await.is_err() {
+                break;
+            }
+        }
+    });
+    let sink = crate::progress::Sink::new(move |message| {
+        let _ = tx.send(message);
+    });
+    (sink, forwarder)
+}
+
 /// The MCP session id of an HTTP request (`Mcp-Session-Id`), if any.
 fn session_id(context: &RequestContext<RoleServer>) -> Option<String> {
     context
@@ -322,8 +345,19 @@ impl ServerHandler for JiraMcp {
         let started = std::time::Instant::now();
         let session = session_id(&context);
         let arguments = self.budget.is_on().then(|| request.arguments.clone()).flatten();
-        let (result, facts) =
-            crate::budget::observe(self.tool_router.call(ToolCallContext::new(self, request, context))).await;
+        let (sink, forwarder) = match context.meta.get_progress_token() {
+            Some(token) => {
+                let (sink, forwarder) = progress_forwarder(context.peer.clone(), token);
+                (Some(sink), Some(forwarder))
+            }
+            None => (None, None),
+        };
+        let routed = self.tool_router.call(ToolCallContext::new(self, request, context));
+        let (result, facts) = crate::budget::observe(crate::progress::with_sink(sink, routed)).await;
+        if let Some(forwarder) = forwarder {
+            // Every progress notification goes out before the result (the sink is dropped by now).
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), forwarder).await;
+        }
         tracing::info!(mcp.tool = %name, duration_ms = started.elapsed().as_millis() as u64, "tool call");
         if self.budget.is_on()
             && let Some(tool) = self.tool_router.get(&name)

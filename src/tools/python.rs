@@ -93,6 +93,7 @@ impl JiraMcp {
         }
         let (data, note) = match p.jql.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             Some(jql) => {
+                crate::progress::report("fetching the issues for /data/issues.json");
                 let (bytes, count, capped) = self.issues_json(jql).await?;
                 let more = if capped {
                     format!(" (capped at {RUN_DATA_ISSUES}; narrow the JQL for all)")
@@ -105,10 +106,31 @@ impl JiraMcp {
         };
         let (attachments, listed) = self.attachment_files(&p.attachments).await?;
         let note = format!("{note}{listed}");
-        let outcome = self.sandbox.run(Job { code: p.code, data, attachments, timeout }, ct).await?;
+        crate::progress::report("starting the sandbox");
+        let run = self.sandbox.run(Job { code: p.code, data, attachments, timeout }, ct);
+        let outcome = with_heartbeat(run).await?;
         // Drawn after the run, never shown to the code: its output cannot forge the frame.
         let marker = uuid::Uuid::new_v4().simple().to_string();
         Ok(format!("{note}{}", render(&outcome, timeout, marker.get(..12).unwrap_or(&marker))))
+    }
+}
+
+/// How often a running sandbox reports that it is still running.
+const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// Awaits `run`, reporting progress every [`HEARTBEAT`] while it waits for a
+/// slot or runs, so a client that resets its timeout on progress keeps waiting.
+async fn with_heartbeat<F: Future>(run: F) -> F::Output {
+    let started = tokio::time::Instant::now();
+    let mut ticks = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
+    tokio::pin!(run);
+    loop {
+        tokio::select! {
+            out = &mut run => return out,
+            _ = ticks.tick() => {
+                crate::progress::report(format!("sandbox busy for {} s", started.elapsed().as_secs()));
+            }
+        }
     }
 }
 
@@ -135,6 +157,7 @@ impl JiraMcp {
         if chosen.is_empty() {
             return Ok((Vec::new(), String::new()));
         }
+        crate::progress::report(format!("fetching {} attachment(s)", chosen.len()));
         let max_bytes = RUN_ATTACHMENTS_MIB * 1024 * 1024;
         let total: u64 = chosen.iter().map(|(_, a)| a.size).sum();
         if chosen.len() > RUN_ATTACHMENTS || total > max_bytes {
