@@ -207,6 +207,7 @@ impl Recorder {
                     Message::Record(call, text) => {
                         let Some(s) = store.as_mut() else { continue };
                         let tokens = count::tokens(&text);
+                        crate::metrics::tool_tokens(&call.tool, tokens);
                         if let Err(e) = s.insert(&call, text.len() as u64, tokens) {
                             // Logged once: the store is dropped and later records are ignored.
                             tracing::warn!("telemetry is off for this process: {e}");

@@ -18,6 +18,7 @@ pub mod emulator;
 mod error;
 mod jira;
 pub mod limits;
+pub mod metrics;
 mod progress;
 mod sandbox;
 pub mod scrub;

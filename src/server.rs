@@ -359,12 +359,20 @@ impl ServerHandler for JiraMcp {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(1), forwarder).await;
         }
         tracing::info!(mcp.tool = %name, duration_ms = started.elapsed().as_millis() as u64, "tool call");
-        if self.budget.is_on()
-            && let Some(tool) = self.tool_router.get(&name)
-        {
-            let (call, text) =
-                budget::call_record(tool, arguments.as_ref(), session.as_deref(), &result, facts, started.elapsed());
-            self.budget.record(call, text);
+        if let Some(tool) = self.tool_router.get(&name) {
+            let (outcome, text) = budget::outcome_and_text(&result, facts.error_kind);
+            crate::metrics::tool_call(&name, &outcome, text.len() as u64);
+            if self.budget.is_on() {
+                let call = budget::call_record(
+                    tool,
+                    arguments.as_ref(),
+                    session.as_deref(),
+                    outcome,
+                    facts,
+                    started.elapsed(),
+                );
+                self.budget.record(call, text);
+            }
         }
         if writes {
             let failed = match &result {

@@ -175,6 +175,45 @@ async fn healthz_is_public_and_says_only_ok() {
 }
 
 #[tokio::test]
+async fn metrics_need_the_token_and_carry_no_user_input() {
+    let server = start(|_, _| {}).await;
+    let metrics = format!("http://{}/metrics", server.addr);
+    let r = reqwest::get(&metrics).await.unwrap();
+    assert_eq!(r.status(), 401, "behind the same bearer auth as /mcp");
+    let client = client_with(&server, TOKEN).await;
+    let r = client
+        .call_tool(
+            CallToolRequestParams::new("get_issue")
+                .with_arguments(common::args(json!({ "key": "DEMO-1", "include": ["description"] }))),
+        )
+        .await
+        .unwrap();
+    assert_ne!(r.is_error, Some(true));
+    let r = client
+        .call_tool(
+            CallToolRequestParams::new("search_issues")
+                .with_arguments(common::args(json!({ "jql": "summary ~ \"NEEDLE-IN-LABELS\"" }))),
+        )
+        .await
+        .unwrap();
+    assert_ne!(r.is_error, Some(true));
+    let body = reqwest::Client::new().get(&metrics).bearer_auth(TOKEN).send().await.unwrap().text().await.unwrap();
+    for expected in [
+        "jira_mcp_tool_calls_total{tool=\"get_issue\",outcome=\"ok\"} 1",
+        "jira_mcp_tool_calls_total{tool=\"search_issues\",outcome=\"ok\"} 1",
+        "jira_mcp_jira_responses_total{class=\"2xx\"}",
+        "jira_mcp_tool_result_bytes_bucket{",
+        "jira_mcp_http_sessions 1",
+        "# TYPE jira_mcp_jira_limiter_wait_seconds histogram",
+    ] {
+        assert!(body.contains(expected), "missing {expected:?} in:\n{body}");
+    }
+    for leak in ["DEMO-1", "NEEDLE-IN-LABELS", TOKEN] {
+        assert!(!body.contains(leak), "{leak:?} in the metrics");
+    }
+}
+
+#[tokio::test]
 async fn foreign_host_and_origin_are_refused() {
     let server = start(|_, _| {}).await;
     let auth = format!("Bearer {TOKEN}");

@@ -284,7 +284,10 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let sent = match self.gate.admit(Some(deadline)).await {
+            let arrived = Instant::now();
+            let admitted = self.gate.admit(Some(deadline)).await;
+            crate::metrics::limiter_wait(arrived.elapsed());
+            let sent = match admitted {
                 Ok(sent) => sent,
                 Err(paused) => {
                     return Err(Error::RateLimited {
@@ -357,8 +360,15 @@ impl Client {
             Auth::Bearer(token) => request.bearer_auth(token.expose_secret()),
         };
         crate::budget::note_jira_request();
-        let response = request.send().await.map_err(Failure::Transport)?;
+        let response = request.send().await.map_err(|e| {
+            crate::metrics::jira_response(None);
+            Failure::Transport(e)
+        })?;
         let status = response.status();
+        crate::metrics::jira_response(Some(status.as_u16()));
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            crate::metrics::jira_throttled(retry_after(response.headers()));
+        }
         tracing::Span::current().record("http.status", status.as_u16());
         let headers = response.headers().clone();
         let content_type =

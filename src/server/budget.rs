@@ -21,15 +21,42 @@ const NOT_TARGET: &[&str] = &["cursor", "page_size", "max_comments", "descriptio
 /// This process's session id for transports without one (stdio).
 static PROCESS_SESSION: LazyLock<String> = LazyLock::new(|| uuid::Uuid::new_v4().simple().to_string());
 
-/// The facts of one call, ready for [`crate::budget::Recorder::record`], and the text the model received.
+/// A call's outcome (`ok`, `error:KIND`) and the text the model received.
+pub(super) fn outcome_and_text(
+    response: &Result<CallToolResponse, rmcp::ErrorData>,
+    error_kind: Option<&'static str>,
+) -> (String, String) {
+    match response {
+        Ok(CallToolResponse::Complete(r)) => {
+            let text: Vec<&str> = r
+                .content
+                .iter()
+                .filter_map(|c| match c {
+                    ContentBlock::Text(t) => Some(t.text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let outcome = if r.is_error == Some(true) {
+                format!("error:{}", error_kind.unwrap_or("tool"))
+            } else {
+                "ok".to_owned()
+            };
+            (outcome, text.join("\n"))
+        }
+        Ok(_) => ("ok".to_owned(), String::new()),
+        Err(_) => ("error:protocol".to_owned(), String::new()),
+    }
+}
+
+/// The facts of one call, ready for [`crate::budget::Recorder::record`].
 pub(super) fn call_record(
     tool: &Tool,
     args: Option<&JsonObject>,
     session: Option<&str>,
-    response: &Result<CallToolResponse, rmcp::ErrorData>,
+    outcome: String,
     facts: Facts,
     duration: Duration,
-) -> (Call, String) {
+) -> Call {
     let declared: Vec<&str> = tool
         .input_schema
         .get("properties")
@@ -60,27 +87,7 @@ pub(super) fn call_record(
         parts.extend(target_parts.iter().map(String::as_str));
         tag(&parts)
     });
-    let (outcome, text) = match response {
-        Ok(CallToolResponse::Complete(r)) => {
-            let text: Vec<&str> = r
-                .content
-                .iter()
-                .filter_map(|c| match c {
-                    ContentBlock::Text(t) => Some(t.text.as_str()),
-                    _ => None,
-                })
-                .collect();
-            let outcome = if r.is_error == Some(true) {
-                format!("error:{}", facts.error_kind.unwrap_or("tool"))
-            } else {
-                "ok".to_owned()
-            };
-            (outcome, text.join("\n"))
-        }
-        Ok(_) => ("ok".to_owned(), String::new()),
-        Err(_) => ("error:protocol".to_owned(), String::new()),
-    };
-    let call = Call {
+    Call {
         at_ms: chrono::Utc::now().timestamp_millis(),
         session: tag(&["session", session.unwrap_or(&PROCESS_SESSION)]),
         tool: tool.name.to_string(),
@@ -94,6 +101,5 @@ pub(super) fn call_record(
         target,
         cuts: facts.cuts,
         image_tokens: facts.image_tokens,
-    };
-    (call, text)
+    }
 }

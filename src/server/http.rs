@@ -374,11 +374,26 @@ pub fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken) -> R
     // auth first (an unauthenticated caller learns nothing, not even that the server
     // is full), then Host/Origin (a foreign Host is refused whatever the load), then
     // the session cap. /healthz is added after the auth layer, so it is public, and
-    // reveals nothing but "ok".
+    // reveals nothing but "ok"; /metrics sits inside auth but outside the session cap.
+    let open = gate.sessions.clone();
     Router::new()
         .nest_service("/mcp", service)
         .layer(middleware::from_fn_with_state(gate.clone(), name_tool))
         .layer(middleware::from_fn_with_state(gate.clone(), cap_sessions))
+        // Prometheus scrapes: behind Host/Origin and bearer auth like /mcp, outside the session cap.
+        .route(
+            "/metrics",
+            get(move || {
+                let open = open.clone();
+                async move {
+                    let sessions = open.sessions.read().await.len();
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                        crate::metrics::render(sessions),
+                    )
+                }
+            }),
+        )
         .layer(middleware::from_fn_with_state(gate.clone(), check_host_origin))
         .layer(middleware::from_fn_with_state(gate.clone(), require_bearer))
         .route("/healthz", get(|| async { "ok" }))

@@ -107,8 +107,21 @@ impl JiraMcp {
         let (attachments, listed) = self.attachment_files(&p.attachments).await?;
         let note = format!("{note}{listed}");
         crate::progress::report("starting the sandbox");
+        let started = std::time::Instant::now();
         let run = self.sandbox.run(Job { code: p.code, data, attachments, timeout }, ct);
-        let outcome = with_heartbeat(run).await?;
+        let outcome = with_heartbeat(run).await;
+        crate::metrics::sandbox_run(
+            match &outcome {
+                Ok(o) if o.timed_out => "timeout",
+                Ok(o) if o.oom_killed => "oom",
+                Ok(o) if o.aborted => "aborted",
+                Ok(o) if o.exit_code == Some(0) => "ok",
+                Ok(_) => "error",
+                Err(_) => "failed",
+            },
+            started.elapsed(),
+        );
+        let outcome = outcome?;
         // Drawn after the run, never shown to the code: its output cannot forge the frame.
         let marker = uuid::Uuid::new_v4().simple().to_string();
         Ok(format!("{note}{}", render(&outcome, timeout, marker.get(..12).unwrap_or(&marker))))
