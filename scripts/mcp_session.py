@@ -10,9 +10,13 @@ import time
 
 
 class Session:
-    def __init__(self, binary: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, binary: str, env: dict[str, str] | None = None, command: list[str] | None = None) -> None:
         self.proc = subprocess.Popen(
-            [binary, "demo"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+            [binary, *(command or ["demo"])],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
         self.next_id = 0
         self.request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}})

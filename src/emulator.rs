@@ -17,6 +17,7 @@
 mod agile;
 mod app;
 mod attachments;
+mod bulk;
 mod catalog;
 mod issues;
 mod jql;
@@ -65,6 +66,8 @@ pub struct EmulatorConfig {
     pub burst_per_second: Option<u32>,
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Generated issues added to the seeded site (the simulated week's larger data set).
+    pub extra_issues: usize,
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -84,7 +87,12 @@ impl Emulator {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Mutex::new(Shared {
-            data: Data::seeded(Utc::now()),
+            data: {
+                let now = Utc::now();
+                let mut data = Data::seeded(now);
+                data.add_bulk(config.extra_issues, now);
+                data
+            },
             faults: Vec::new(),
             shape_faults: Vec::new(),
             writes: 0,

@@ -53,6 +53,9 @@ enum Command {
         /// Answer 429 above this many requests per second.
         #[arg(long)]
         burst: Option<u32>,
+        /// Add this many generated issues (long descriptions, comment threads) to the demo site.
+        #[arg(long, default_value_t = 0)]
+        issues: usize,
     },
 }
 
@@ -104,7 +107,7 @@ enum Plan {
     /// The checks; they report configuration problems instead of failing on them.
     Doctor { require_sandbox: bool },
     /// Only the emulator.
-    Emulator { port: u16, burst: Option<u32> },
+    Emulator { port: u16, burst: Option<u32>, extra_issues: usize },
     /// The telemetry report.
     BudgetReport {
         settings: jira_mcp::budget::Settings,
@@ -122,7 +125,7 @@ fn plan(command: Option<Command>, env: &Env<'_>) -> Result<Plan, config::Error> 
         Command::Serve { http: flag } => Plan::Serve { config: Config::serve(env)?, http: http(flag)? },
         Command::Demo { http: flag } => Plan::Demo { config: Config::demo(env)?, http: http(flag)? },
         Command::Doctor { require_sandbox } => Plan::Doctor { require_sandbox },
-        Command::Emulator { port, burst } => Plan::Emulator { port, burst },
+        Command::Emulator { port, burst, issues } => Plan::Emulator { port, burst, extra_issues: issues },
         Command::Budget { action: BudgetAction::Report { since, json } } => Plan::BudgetReport {
             settings: config::telemetry_from_env(env)?,
             tunables: config::tunables_from_env(env)?,
@@ -228,10 +231,11 @@ async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
             writeln!(std::io::stdout().lock(), "{text}")?;
             Ok(ExitCode::SUCCESS)
         }
-        Plan::Emulator { port, burst } => {
-            let emu = emulator::Emulator::start(emulator::EmulatorConfig { burst_per_second: burst, port })
-                .await
-                .context("cannot start the emulator")?;
+        Plan::Emulator { port, burst, extra_issues } => {
+            let emu =
+                emulator::Emulator::start(emulator::EmulatorConfig { burst_per_second: burst, port, extra_issues })
+                    .await
+                    .context("cannot start the emulator")?;
             eprintln!(
                 "Jira emulator at {} (user {}, token {}); Ctrl-C stops it",
                 emu.url(),

@@ -12,8 +12,8 @@ use crate::limits::{ATTACHMENT_CHARS, Bounds, COMMENTS, DESCRIPTION_CHARS, PAGE_
 
 /// How many later calls of the same session may count as a follow-up.
 const FOLLOW_WINDOW: usize = 5;
-/// Follow-up rate assumed for a cap that never cut in the history.
-const DEFAULT_FOLLOW_RATE: f64 = 0.5;
+/// Fewest calls at a cap's default before the report recommends changing it.
+const MIN_OBSERVATIONS: usize = 20;
 
 /// Per-tool figures.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -270,23 +270,31 @@ fn recommend(cap: Cap, var: &str, bounds: Bounds, now: u32, obs: &[Observation])
     let paged = cap == Cap::Page;
     let cut = obs.iter().filter(|o| o.total.is_none_or(|t| t > o.shown)).count();
     let followed = obs.iter().filter(|o| o.followed).count();
-    let rate = if cut == 0 { DEFAULT_FOLLOW_RATE } else { followed as f64 / cut as f64 };
+    // Laplace's rule: a few cuts never followed up do not prove nobody needs the rest.
+    let rate = (followed as f64 + 1.0) / (cut as f64 + 2.0);
     let cost_now = expected_tokens(obs, u64::from(now), rate, paged);
+    let enough = obs.len() >= MIN_OBSERVATIONS;
     let (best, cost_best) = candidates(bounds, now)
         .into_iter()
+        .filter(|_| enough)
         .map(|v| (v, expected_tokens(obs, u64::from(v), rate, paged)))
         // Ties (and gains under 1%) keep the current value.
         .fold((now, cost_now), |(bv, bc), (v, c)| if c < bc * 0.99 { (v, c) } else { (bv, bc) });
     let share = |n: usize| 100.0 * n as f64 / obs.len() as f64;
+    let keep = if !enough {
+        format!(" (keep: fewer than {MIN_OBSERVATIONS} calls to judge)")
+    } else if best == now {
+        " (keep)".to_owned()
+    } else {
+        String::new()
+    };
     let reasoning = format!(
-        "{arg}: {:.0}% of {} calls were cut at {now} and {:.0}% of those were fetched again; expected {:.0} → {:.0} \
-         tokens per call at {best}{}",
+        "{arg}: {:.0}% of {} calls were cut at {now} and {followed} of those {cut} were fetched again; expected \
+         {:.0} → {:.0} tokens per call at {best}{keep}",
         share(cut),
         obs.len(),
-        if cut == 0 { 0.0 } else { 100.0 * rate },
         cost_now,
         cost_best,
-        if best == now { " (keep)" } else { "" }
     );
     Some(Recommendation {
         cap: cap.name().to_owned(),
@@ -387,9 +395,9 @@ mod tests {
 
     #[test]
     fn a_cap_that_is_cut_and_always_fetched_again_is_raised() {
-        // 10 sessions: get_issue cut at 4000 of 6000 characters, then fetched again with 50000.
+        // 20 sessions: get_issue cut at 4000 of 6000 characters, then fetched again with 50000.
         let mut rows = Vec::new();
-        for s in 0..10 {
+        for s in 0..20 {
             let id = format!("s{s}");
             rows.push(row(&id, "get_issue", 1200, &[], Some((Cap::Description, 4000, Some(6000), 4000))));
             rows.push(row(
@@ -402,14 +410,14 @@ mod tests {
         }
         let report = build(&rows, &Tunables::default());
         let cap = report.caps.iter().find(|c| c.cap == "description").unwrap();
-        assert_eq!((cap.applied, cap.cut, cap.followed_up), (20, 10, 10));
+        assert_eq!((cap.applied, cap.cut, cap.followed_up), (40, 20, 20));
         let rec = report.recommendations.iter().find(|r| r.cap == "description").unwrap();
         assert_eq!(rec.current, 4000);
         assert_eq!(rec.recommended, 6000, "{rec:?}");
         assert!(rec.tokens_per_call_recommended < rec.tokens_per_call_now, "{rec:?}");
         assert!(
             rec.reasoning.starts_with(
-                "description_max_chars: 100% of 10 calls were cut at 4000 and 100% of those were fetched again"
+                "description_max_chars: 100% of 20 calls were cut at 4000 and 20 of those 20 were fetched again"
             ),
             "{}",
             rec.reasoning
@@ -419,13 +427,23 @@ mod tests {
     #[test]
     fn a_cap_that_never_cuts_is_lowered_only_when_the_content_is_short_and_never_fetched_again() {
         // Descriptions of 500 characters, never cut: a 1000 cap would cost nothing more.
-        let rows: Vec<Row> = (0..10)
+        let rows: Vec<Row> = (0..30)
             .map(|s| row(&format!("s{s}"), "get_issue", 400, &[], Some((Cap::Description, 500, Some(500), 500))))
             .collect();
         let rec =
             build(&rows, &Tunables::default()).recommendations.into_iter().find(|r| r.cap == "description").unwrap();
         assert_eq!(rec.recommended, 4000, "nothing is gained by a lower cap on short text: {rec:?}");
         assert!(rec.reasoning.ends_with("(keep)"), "{}", rec.reasoning);
+    }
+
+    #[test]
+    fn too_few_calls_change_nothing() {
+        let rows: Vec<Row> = (0..5)
+            .map(|s| row(&format!("s{s}"), "get_issue", 1200, &[], Some((Cap::Description, 4000, Some(9000), 4000))))
+            .collect();
+        let rec = build(&rows, &Tunables::default()).recommendations.into_iter().next().unwrap();
+        assert_eq!(rec.recommended, rec.current);
+        assert!(rec.reasoning.ends_with("(keep: fewer than 20 calls to judge)"), "{}", rec.reasoning);
     }
 
     #[test]
