@@ -12,6 +12,11 @@ use crate::limits::{ATTACHMENT_CHARS, Bounds, COMMENTS, DESCRIPTION_CHARS, PAGE_
 
 /// How many later calls of the same session may count as a follow-up.
 const FOLLOW_WINDOW: usize = 5;
+/// Tokens a call costs beyond its result: the model's own tool-call message (name,
+/// arguments) and the turn around it. A follow-up call pays it again, so caps are
+/// not tuned into many small round trips.
+const CALL_TOKENS: f64 = 60.0;
+
 /// Fewest calls at a cap's default before the report recommends changing it.
 const MIN_OBSERVATIONS: usize = 20;
 
@@ -231,7 +236,7 @@ impl Observation {
 
 /// Expected tokens of the calls in `obs` had the cap been `v`: each shows
 /// min(total, v) units; one cut at `v` is followed, with probability `rate`, by
-/// a call that shows all of it. Paged results (total unknown) are priced as the
+/// a call that shows all of it; every call also costs [`CALL_TOKENS`]. Paged results (total unknown) are priced as the
 /// pages needed to read what the session read.
 fn expected_tokens(obs: &[Observation], v: u64, rate: f64, paged: bool) -> f64 {
     obs.iter()
@@ -242,11 +247,11 @@ fn expected_tokens(obs: &[Observation], v: u64, rate: f64, paged: bool) -> f64 {
                 // Units the session read: this page, plus one more page if it followed the cursor.
                 let read = o.shown + if o.followed { o.shown } else { 0 };
                 let pages = read.div_ceil(v.max(1));
-                return pages as f64 * overhead + (pages * v).min(read.max(v)) as f64 * u;
+                return pages as f64 * (CALL_TOKENS + overhead) + (pages * v).min(read.max(v)) as f64 * u;
             }
             let total = o.total.unwrap_or(o.shown);
-            let first = overhead + total.min(v) as f64 * u;
-            if total > v { first + rate * (overhead + total as f64 * u) } else { first }
+            let first = CALL_TOKENS + overhead + total.min(v) as f64 * u;
+            if total > v { first + rate * (CALL_TOKENS + overhead + total as f64 * u) } else { first }
         })
         .sum::<f64>()
         / obs.len().max(1) as f64
