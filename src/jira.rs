@@ -61,6 +61,14 @@ impl Jira {
         self
     }
 
+    /// This facade held to `own` as well (an HTTP token's project list): every
+    /// key, project, JQL and answer is checked against `own` within the
+    /// server's allow-list, by the same code ([`scope::narrow`]).
+    pub(crate) fn narrowed_to(&self, own: &[String]) -> Self {
+        let projects = scope::narrow(self.projects.as_deref(), own);
+        Self { projects: Some(Arc::new(projects)), ..self.clone() }
+    }
+
     fn not_allowed(&self, what: String) -> Error {
         Error::NotAllowed { what, allowed: self.projects.as_ref().map(|p| p.keys().to_vec()).unwrap_or_default() }
     }
@@ -102,7 +110,7 @@ impl Jira {
         if issues.len() < before {
             tracing::warn!(
                 dropped = before - issues.len(),
-                "dropped issues outside JIRA_MCP_PROJECTS from a Jira answer"
+                "dropped issues outside the project allow-list from a Jira answer"
             );
         }
     }

@@ -137,8 +137,6 @@ struct CallFacts {
     key: Option<String>,
     /// The `project` argument, upper-cased, if it is a plain Jira key.
     project: Option<String>,
-    /// Whether the call passes JQL.
-    jql: bool,
     /// The `confirm` argument (delete_issue).
     confirm: Option<bool>,
 }
@@ -150,7 +148,6 @@ impl CallFacts {
         Self {
             key: plain("key"),
             project: plain("project"),
-            jql: text("jql").is_some(),
             confirm: args.and_then(|a| a.get("confirm")).and_then(serde_json::Value::as_bool),
         }
     }
@@ -162,16 +159,13 @@ impl CallFacts {
     }
 }
 
-/// The hook for a token's own project allow-list (`;projects=KEY,KEY` in
-/// JIRA_MCP_HTTP_TOKEN_FILE), failing closed: true (refuse) unless the call names
-/// its project (the `project` argument or the prefix of `key`), every project it
-/// names is listed, and it passes no `jql` (this layer cannot constrain JQL).
-// TODO(#10): when the tools layer's project allow-list (JIRA_MCP_PROJECTS, item
-// 10.7) lands, hand it this list intersected with the server's so JQL is
-// constrained rather than refused; this check then stays as the outer guard.
-fn token_project_refusal(projects: &[String], call: &CallFacts) -> bool {
-    let named = call.projects();
-    call.jql || named.is_empty() || named.iter().any(|p| !projects.iter().any(|allowed| allowed == p))
+/// Whether a call names (with its `project` argument or its key's prefix) a
+/// project outside a token's own list (`;projects=KEY,KEY` in
+/// JIRA_MCP_HTTP_TOKEN_FILE): refused up front with the token's scope, and
+/// audited. Everything else the call reaches, JQL included, is held to the list
+/// below the tools, by the Jira facade ([`JiraMcp::as_seen_by`]).
+fn names_outside(projects: &[String], call: &CallFacts) -> bool {
+    call.projects().iter().any(|p| !projects.iter().any(|allowed| allowed == p))
 }
 
 /// How a scope reads in a refusal.
@@ -182,7 +176,7 @@ fn describe(scope: &TokenScope, read_only_tools: &[String]) -> String {
         ToolScope::Tools(list) => format!("the tools {}", list.join(", ")),
     };
     match &scope.projects {
-        Some(p) => format!("{tools}, in projects {} (named with project or key, no jql)", p.join(", ")),
+        Some(p) => format!("{tools}, in projects {}", p.join(", ")),
         None => tools,
     }
 }
@@ -193,6 +187,16 @@ impl JiraMcp {
     pub fn with_audit(mut self, log: AuditLog) -> Self {
         self.audit = log;
         self
+    }
+
+    /// The server as `caller` may use it: with a token's project list, every
+    /// Jira operation (keys, projects, JQL, answers) is held to that list within
+    /// the server's allow-list, exactly as the server-wide list holds them.
+    fn as_seen_by(&self, caller: Option<&Caller>) -> std::borrow::Cow<'_, Self> {
+        match caller.and_then(|c| c.scope.projects.as_deref()) {
+            Some(own) => std::borrow::Cow::Owned(self.narrowed_to(own)),
+            None => std::borrow::Cow::Borrowed(self),
+        }
     }
 
     /// Whether a listed tool promises not to change Jira (readOnlyHint = true).
@@ -212,7 +216,7 @@ impl JiraMcp {
     /// The refusal of a call outside the caller's scope, if it is one.
     fn scope_refusal(&self, caller: &Caller, name: &str, call: &CallFacts) -> Option<ToolError> {
         let allowed = self.scope_allows(&caller.scope, name)
-            && caller.scope.projects.as_deref().is_none_or(|p| !token_project_refusal(p, call));
+            && caller.scope.projects.as_deref().is_none_or(|p| !names_outside(p, call));
         (!allowed).then(|| self.out_of_scope(caller, name))
     }
 
@@ -309,7 +313,8 @@ impl ServerHandler for JiraMcp {
         }
         let writes = !self.is_read_only_tool(&name);
         let started = std::time::Instant::now();
-        let result = self.tool_router.call(ToolCallContext::new(self, request, context)).await;
+        let target = self.as_seen_by(caller.as_ref());
+        let result = self.tool_router.call(ToolCallContext::new(&*target, request, context)).await;
         tracing::info!(mcp.tool = %name, duration_ms = started.elapsed().as_millis() as u64, "tool call");
         if writes {
             let failed = match &result {
@@ -378,25 +383,27 @@ impl ServerHandler for JiraMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.as_str();
-        // A token limited to projects reads only issues of those (fail closed, like its tool calls).
-        if let Some(caller) = caller(&context)
+        let caller = caller(&context);
+        // A token limited to projects reads only issues of those, like its tool calls.
+        if let Some(caller) = &caller
             && let Some(projects) = caller.scope.projects.as_deref()
         {
             let key = uri.strip_prefix("jira://issue/").map(|k| serde_json::json!({ "key": k }));
             let call = CallFacts::of(key.as_ref().and_then(serde_json::Value::as_object));
-            if uri.starts_with("jira://issue/") && token_project_refusal(projects, &call) {
-                return Err(self.out_of_scope(&caller, uri).into_resource_error());
+            if names_outside(projects, &call) {
+                return Err(self.out_of_scope(caller, uri).into_resource_error());
             }
         }
+        let target = self.as_seen_by(caller.as_ref());
         match uri {
             "jira://reference/jql" => Ok(text_resource(uri, JQL_REFERENCE.to_owned(), "text/markdown")),
             "jira://reference/statuses" => {
-                let text = self.statuses_resource().await.map_err(ToolError::into_resource_error)?;
+                let text = target.statuses_resource().await.map_err(ToolError::into_resource_error)?;
                 Ok(text_resource(uri, text, "text/plain"))
             }
             _ => match uri.strip_prefix("jira://issue/") {
                 Some(raw) => {
-                    let text = self.issue_resource(raw).await.map_err(ToolError::into_resource_error)?;
+                    let text = target.issue_resource(raw).await.map_err(ToolError::into_resource_error)?;
                     Ok(text_resource(uri, text, "text/markdown"))
                 }
                 None => Err(McpError::resource_not_found(
