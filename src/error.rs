@@ -89,6 +89,12 @@ impl ToolError {
             _ => McpError::internal_error(text, None),
         }
     }
+
+    /// The same sentence as a tool would give, as the protocol error a prompt
+    /// answers with: a prompt fails only on its arguments (invalid params).
+    pub(crate) fn into_prompt_error(self) -> McpError {
+        McpError::invalid_params(self.to_string(), None)
+    }
 }
 
 impl IntoCallToolResult for ToolError {

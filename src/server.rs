@@ -81,9 +81,14 @@ pub(crate) struct ProjectArgs {
 impl JiraMcp {
     /// Investigate one issue: its history, related work, and a suggested next step.
     #[prompt(name = "investigate")]
-    async fn investigate(&self, Parameters(a): Parameters<InvestigateArgs>) -> Vec<PromptMessage> {
+    async fn investigate(
+        &self,
+        Parameters(a): Parameters<InvestigateArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Vec<PromptMessage>, McpError> {
         let key = a.issue_key.trim().to_ascii_uppercase();
-        vec![PromptMessage::new_text(
+        self.prompt_allows(&context, |jira| jira.check_key(&key))?;
+        Ok(vec![PromptMessage::new_text(
             Role::User,
             format!(
                 "Investigate Jira issue {key}.\n1. Call get_issue with key={key} and read description, comments, links and status changes.\n\
@@ -92,14 +97,19 @@ impl JiraMcp {
                  Then report: what the problem is, what has been tried, who is involved, what blocks it, and one concrete next step. \
                  Do not change anything in Jira unless I ask."
             ),
-        )]
+        )])
     }
 
     /// Triage a project's open, unassigned or stale work and propose priorities and owners.
     #[prompt(name = "triage")]
-    async fn triage(&self, Parameters(a): Parameters<ProjectArgs>) -> Vec<PromptMessage> {
+    async fn triage(
+        &self,
+        Parameters(a): Parameters<ProjectArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Vec<PromptMessage>, McpError> {
         let p = a.project.trim().to_ascii_uppercase();
-        vec![PromptMessage::new_text(
+        self.prompt_allows(&context, |jira| jira.check_project(&p))?;
+        Ok(vec![PromptMessage::new_text(
             Role::User,
             format!(
                 "Triage Jira project {p}.\n1. Call summarize_project with project={p} for the overall picture and the stale issues.\n\
@@ -107,21 +117,37 @@ impl JiraMcp {
                  3. Read the top candidates with get_issue.\n\
                  Propose, in a table: issue, suggested priority, suggested owner, reason. Ask me before calling update_issue or transition_issue."
             ),
-        )]
+        )])
     }
 
     /// Prepare a stand-up summary of a project's last day of activity.
     #[prompt(name = "standup")]
-    async fn standup(&self, Parameters(a): Parameters<ProjectArgs>) -> Vec<PromptMessage> {
+    async fn standup(
+        &self,
+        Parameters(a): Parameters<ProjectArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Vec<PromptMessage>, McpError> {
         let p = a.project.trim().to_ascii_uppercase();
-        vec![PromptMessage::new_text(
+        self.prompt_allows(&context, |jira| jira.check_project(&p))?;
+        Ok(vec![PromptMessage::new_text(
             Role::User,
             format!(
                 "Write a stand-up summary for Jira project {p}.\n1. Call search_issues with project={p}, updated_since=-1d (follow MORE AVAILABLE cursors).\n\
                  2. For issues that changed status, call get_issue with include=[\"history\",\"comments\"].\n\
                  Group by person: done yesterday, doing today, blocked. Keep it under 15 lines."
             ),
-        )]
+        )])
+    }
+
+    /// A prompt's key or project, checked as a tool's would be (the project
+    /// allow-list and the caller's token list) before it names it: refused with
+    /// the same words whether it exists or not, and without a Jira request.
+    fn prompt_allows(
+        &self,
+        context: &RequestContext<RoleServer>,
+        check: impl FnOnce(&crate::jira::Jira) -> Result<(), crate::jira::Error>,
+    ) -> Result<(), McpError> {
+        check(&self.as_seen_by(caller(context).as_ref()).jira).map_err(|e| ToolError::from(e).into_prompt_error())
     }
 }
 

@@ -430,6 +430,17 @@ async fn a_tokens_project_list_constrains_jql_like_the_servers() {
     // Keys reached through JQL or links are held too: the facade knows only DEMO for this token.
     let (is_error, text) = call(&bot, "get_issue", json!({ "key": "OPS-1" })).await;
     assert!(is_error && text.contains("is limited to every tool, in projects DEMO."), "{text}");
+    // Prompts too, in the allow-list's words.
+    let prompt =
+        rmcp::model::GetPromptRequestParams::new("triage").with_arguments(common::args(json!({ "project": "ops" })));
+    let refused = bot.get_prompt(prompt).await.unwrap_err().to_string();
+    assert!(
+        refused.contains("Project OPS was not found or is not allowed: this server only works with the projects DEMO"),
+        "{refused}"
+    );
+    let prompt =
+        rmcp::model::GetPromptRequestParams::new("triage").with_arguments(common::args(json!({ "project": "demo" })));
+    assert!(bot.get_prompt(prompt).await.is_ok(), "control: its own project");
     bot.cancel().await.unwrap();
 
     // Control: the same query from a token without a list of its own reaches OPS (the server allows it).
