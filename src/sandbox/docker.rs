@@ -463,8 +463,7 @@ async fn run_container(docker: &Docker, id: &str, job: &Job, cancel: &Cancellati
     match ending {
         Ending::Cancelled => return Err(Error::Cancelled),
         Ending::TimedOut => outcome.timed_out = true,
-        // The supervisor's own deadline came first (the server's timer was late): still a timeout.
-        Ending::Exited(SUPERVISOR_DEADLINE_EXIT) if duration >= job.timeout => outcome.timed_out = true,
+        Ending::Exited(code) if stopped_by_supervisor(code, duration, job.timeout) => outcome.timed_out = true,
         Ending::Exited(code) => {
             outcome.exit_code = Some(code);
             // Docker records the kernel's memory-cgroup kill (also under runsc).
@@ -474,6 +473,12 @@ async fn run_container(docker: &Docker, id: &str, job: &Job, cancel: &Cancellati
         }
     }
     Ok(outcome)
+}
+
+/// Whether the supervisor's own deadline ended the run (the server's timer was
+/// late): still a timeout. Code that exits 124 by itself before the limit is not.
+fn stopped_by_supervisor(code: i64, duration: Duration, timeout: Duration) -> bool {
+    code == SUPERVISOR_DEADLINE_EXIT && duration >= timeout
 }
 
 #[cfg(test)]
@@ -516,6 +521,15 @@ mod tests {
         for name in ["setresuid", "setresgid", "setreuid", "setregid", "setfsuid", "capset", "prctl"] {
             assert!(!rules.iter().any(|r| r["names"].as_array().unwrap().iter().any(|n| n == name)), "{name}");
         }
+    }
+
+    #[test]
+    fn the_supervisors_deadline_reads_as_a_timeout() {
+        let limit = Duration::from_secs(5);
+        assert!(stopped_by_supervisor(124, Duration::from_secs(8), limit));
+        // Control: the code's own exit 124 before the limit, and other codes after it, are exits.
+        assert!(!stopped_by_supervisor(124, Duration::from_secs(1), limit));
+        assert!(!stopped_by_supervisor(1, Duration::from_secs(8), limit));
     }
 
     #[test]
