@@ -98,7 +98,9 @@ def start():
     os.set_blocking(wake, False)
     os.set_blocking(wake_w, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    signal.set_wakeup_fd(wake_w)
+    # A full pipe (a flood of orphans' SIGCHLDs) is not worth a line on stderr:
+    # one byte already wakes the parent.
+    signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
     child = os.fork()
     if child == 0:
         signal.set_wakeup_fd(-1)
