@@ -766,9 +766,18 @@ async fn a_killed_server_leaves_no_running_container() {
     }
     // Control: the container is running, so the probe below can tell.
     let id = running();
-    kill(Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap()), Signal::SIGKILL).unwrap();
+    let pid = child.id().unwrap();
+    kill(Pid::from_raw(i32::try_from(pid).unwrap()), Signal::SIGKILL).unwrap();
     let killed = Instant::now();
-    assert!(!child.wait().await.unwrap().success(), "the server died outright");
+    // Not reaped until the end: a zombie runs no code, yet keeps its /proc entry, so the
+    // janitor of another jira-mcp on this Docker host (a parallel test run) takes the
+    // owner for alive and leaves the container to the supervisor, which is under test.
+    let state =
+        || std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap().rsplit_once(") ").unwrap().1[..1].to_owned();
+    while state() != "Z" {
+        assert!(killed.elapsed() < Duration::from_secs(15), "SIGKILL did not end the server");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(running(), id, "nobody stopped it: the server is gone");
     // Nobody is left to stop it: the container stops itself. The bound only
     // ends the poll; the figure is printed (limit + grace + gVisor's start).
@@ -780,6 +789,7 @@ async fn a_killed_server_leaves_no_running_container() {
     // The supervisor's deadline ended it (exit 124), not Docker or the test.
     assert_eq!(inspect(&id, "{{.State.ExitCode}}").trim(), "124");
     docker(&["rm", "-f", &id]);
+    assert!(!child.wait().await.unwrap().success(), "the server died outright");
     drop(stdin);
     assert_clean();
 }
