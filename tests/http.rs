@@ -430,12 +430,16 @@ async fn a_tokens_project_list_constrains_jql_like_the_servers() {
     // Keys reached through JQL or links are held too: the facade knows only DEMO for this token.
     let (is_error, text) = call(&bot, "get_issue", json!({ "key": "OPS-1" })).await;
     assert!(is_error && text.contains("is limited to every tool, in projects DEMO."), "{text}");
-    // Prompts too, in the allow-list's words.
+    // Prompts too, in the allow-list's words, naming the connection's list and where it is set.
     let prompt =
         rmcp::model::GetPromptRequestParams::new("triage").with_arguments(common::args(json!({ "project": "ops" })));
     let refused = bot.get_prompt(prompt).await.unwrap_err().to_string();
     assert!(
-        refused.contains("Project OPS was not found or is not allowed: this server only works with the projects DEMO"),
+        refused.contains(
+            "Project OPS was not found or is not allowed: this connection only works with the projects DEMO (its \
+             token's scope in JIRA_MCP_HTTP_TOKEN_FILE, within JIRA_MCP_PROJECTS). Use an issue or project from \
+             those, or find one with search_issues"
+        ),
         "{refused}"
     );
     let prompt =

@@ -221,6 +221,23 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_says_whose_list_it_is() {
+        let server = crate::jira::Jira::new(unused_client()).restricted_to(Some(ops()));
+        let words = |e: crate::jira::Error| crate::error::ToolError::from(e).to_string();
+        assert_eq!(
+            words(server.check_key("DEMO-1").unwrap_err()),
+            "Issue DEMO-1 was not found or is not allowed: this server only works with the projects OPS \
+             (JIRA_MCP_PROJECTS). Use an issue or project from those, or find one with search_issues"
+        );
+        assert_eq!(
+            words(server.narrowed_to(&["DEMO".to_owned()]).check_project("OPS").unwrap_err()),
+            "Project OPS was not found or is not allowed: this connection only works with no project (its token's \
+             scope in JIRA_MCP_HTTP_TOKEN_FILE, within JIRA_MCP_PROJECTS). Use an issue or project from those, or \
+             find one with search_issues"
+        );
+    }
+
+    #[test]
     fn the_clause_is_parenthesised_and_order_by_kept_outside() {
         let p = Projects::new(["OPS".to_owned(), "DEMO".to_owned()]);
         assert_eq!(
