@@ -6,6 +6,7 @@
 # can read it. Insta snapshots under src/ (*.snap) are added separately.
 [
   "seccomp" # include_str! of seccomp/run_python.json (the embedded profile)
+  "src/sandbox/docker/supervisor.py" # include_str! of the sandbox containers' PID 1
   "docs" # include_str! of docs/jql-reference.md; a test compares docs/tools.md
   "tests" # integration tests, tests/snapshots, tests/fixtures
   "README.md" # in case the crate docs include it

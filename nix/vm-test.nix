@@ -156,7 +156,8 @@ testers.runNixOSTest {
 
 
       def docker_python(code, seccomp=True, runtime="runsc"):
-          """The flags the server uses, as a docker CLI command."""
+          """The limits the server puts on the code's process (uid 65534, no capabilities), as a
+          docker CLI command; the server also starts a root supervisor as PID 1 (docs/sandbox.md)."""
           profile = SECCOMP if seccomp else "unconfined"
           return " ".join([
               "docker run --rm --runtime=" + runtime + " --network=none --read-only",

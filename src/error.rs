@@ -93,6 +93,12 @@ impl ToolError {
             _ => McpError::internal_error(text, None),
         }
     }
+
+    /// The same sentence as a tool would give, as the protocol error a prompt
+    /// answers with: a prompt fails only on its arguments (invalid params).
+    pub(crate) fn into_prompt_error(self) -> McpError {
+        McpError::invalid_params(self.to_string(), None)
+    }
 }
 
 impl IntoCallToolResult for ToolError {
@@ -207,11 +213,22 @@ fn jira_sentence(e: &jira::Error) -> String {
             declared.map(|d| format!(", and it announced {} MiB", d / (1024 * 1024))).unwrap_or_default()
         ),
         E::Unconfirmed { write, cause } => unconfirmed_sentence(write, cause),
-        E::NotAllowed { what, allowed } => format!(
-            "{what} was not found or is not allowed: this server only works with the projects {} \
-             (JIRA_MCP_PROJECTS). Use an issue or project from those, or find one with search_issues",
-            allowed.join(", ")
-        ),
+        E::NotAllowed { what, allowed, by_caller } => {
+            let (who, set_in) = if *by_caller {
+                ("this connection", "its token's scope in JIRA_MCP_HTTP_TOKEN_FILE, within JIRA_MCP_PROJECTS")
+            } else {
+                ("this server", "JIRA_MCP_PROJECTS")
+            };
+            let projects = if allowed.is_empty() {
+                "no project".to_owned()
+            } else {
+                format!("the projects {}", allowed.join(", "))
+            };
+            format!(
+                "{what} was not found or is not allowed: {who} only works with {projects} ({set_in}). Use an issue \
+                 or project from those, or find one with search_issues"
+            )
+        }
         E::UnscopableJql { problem } => format!(
             "The JQL was not sent: this server restricts every query to its allowed projects, and this one cannot \
              be restricted with certainty ({problem}). Simplify it: balanced parentheses, closed quotes, plain ASCII \

@@ -48,11 +48,13 @@ pub(crate) struct Jira {
     /// Field, screen, link-type, board and sprint metadata, shared by clones.
     meta: std::sync::Arc<meta::MetaCache>,
     projects: Option<Arc<Projects>>,
+    /// Whether `projects` is a caller's own list (an HTTP token's), not the server's.
+    by_caller: bool,
 }
 
 impl Jira {
     pub(crate) fn new(client: Client) -> Self {
-        Self { client, meta: Arc::default(), projects: None }
+        Self { client, meta: Arc::default(), projects: None, by_caller: false }
     }
 
     /// Restricts every operation to `projects` (`None`: no restriction).
@@ -61,8 +63,20 @@ impl Jira {
         self
     }
 
+    /// This facade held to `own` as well (an HTTP token's project list): every
+    /// key, project, JQL and answer is checked against `own` within the
+    /// server's allow-list, by the same code ([`scope::narrow`]).
+    pub(crate) fn narrowed_to(&self, own: &[String]) -> Self {
+        let projects = scope::narrow(self.projects.as_deref(), own);
+        Self { projects: Some(Arc::new(projects)), by_caller: true, ..self.clone() }
+    }
+
     fn not_allowed(&self, what: String) -> Error {
-        Error::NotAllowed { what, allowed: self.projects.as_ref().map(|p| p.keys().to_vec()).unwrap_or_default() }
+        Error::NotAllowed {
+            what,
+            allowed: self.projects.as_ref().map(|p| p.keys().to_vec()).unwrap_or_default(),
+            by_caller: self.by_caller,
+        }
     }
 
     /// Refuses, before any request, an issue key outside the allow-list.
@@ -102,7 +116,7 @@ impl Jira {
         if issues.len() < before {
             tracing::warn!(
                 dropped = before - issues.len(),
-                "dropped issues outside JIRA_MCP_PROJECTS from a Jira answer"
+                "dropped issues outside the project allow-list from a Jira answer"
             );
         }
     }

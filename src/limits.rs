@@ -47,6 +47,9 @@ pub(crate) const JIRA_SCAN_PAGE: u32 = 100;
 
 /// Wall-clock seconds of one `run_python` run; the default is the configured cap.
 pub(crate) const RUN_TIMEOUT_SECS: Bounds = Bounds { min: 1, max: 30, default: 30 };
+/// Seconds past a run's wall-clock limit after which the container stops by
+/// itself (its PID 1 supervisor exits), even if the server has died.
+pub(crate) const RUN_SELF_STOP_GRACE_SECS: u32 = 3;
 /// Memory of one run, in MiB, without swap.
 pub(crate) const RUN_MEMORY_MIB: u32 = 512;
 /// CPUs of one run.

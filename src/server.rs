@@ -82,9 +82,14 @@ pub(crate) struct ProjectArgs {
 impl JiraMcp {
     /// Investigate one issue: its history, related work, and a suggested next step.
     #[prompt(name = "investigate")]
-    async fn investigate(&self, Parameters(a): Parameters<InvestigateArgs>) -> Vec<PromptMessage> {
+    async fn investigate(
+        &self,
+        Parameters(a): Parameters<InvestigateArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Vec<PromptMessage>, McpError> {
         let key = a.issue_key.trim().to_ascii_uppercase();
-        vec![PromptMessage::new_text(
+        self.prompt_allows(&context, |jira| jira.check_key(&key))?;
+        Ok(vec![PromptMessage::new_text(
             Role::User,
             format!(
                 "Investigate Jira issue {key}.\n1. Call get_issue with key={key} and read description, comments, links and status changes.\n\
@@ -93,14 +98,19 @@ impl JiraMcp {
                  Then report: what the problem is, what has been tried, who is involved, what blocks it, and one concrete next step. \
                  Do not change anything in Jira unless I ask."
             ),
-        )]
+        )])
     }
 
     /// Triage a project's open, unassigned or stale work and propose priorities and owners.
     #[prompt(name = "triage")]
-    async fn triage(&self, Parameters(a): Parameters<ProjectArgs>) -> Vec<PromptMessage> {
+    async fn triage(
+        &self,
+        Parameters(a): Parameters<ProjectArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Vec<PromptMessage>, McpError> {
         let p = a.project.trim().to_ascii_uppercase();
-        vec![PromptMessage::new_text(
+        self.prompt_allows(&context, |jira| jira.check_project(&p))?;
+        Ok(vec![PromptMessage::new_text(
             Role::User,
             format!(
                 "Triage Jira project {p}.\n1. Call summarize_project with project={p} for the overall picture and the stale issues.\n\
@@ -108,21 +118,37 @@ impl JiraMcp {
                  3. Read the top candidates with get_issue.\n\
                  Propose, in a table: issue, suggested priority, suggested owner, reason. Ask me before calling update_issue or transition_issue."
             ),
-        )]
+        )])
     }
 
     /// Prepare a stand-up summary of a project's last day of activity.
     #[prompt(name = "standup")]
-    async fn standup(&self, Parameters(a): Parameters<ProjectArgs>) -> Vec<PromptMessage> {
+    async fn standup(
+        &self,
+        Parameters(a): Parameters<ProjectArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Vec<PromptMessage>, McpError> {
         let p = a.project.trim().to_ascii_uppercase();
-        vec![PromptMessage::new_text(
+        self.prompt_allows(&context, |jira| jira.check_project(&p))?;
+        Ok(vec![PromptMessage::new_text(
             Role::User,
             format!(
                 "Write a stand-up summary for Jira project {p}.\n1. Call search_issues with project={p}, updated_since=-1d (follow MORE AVAILABLE cursors).\n\
                  2. For issues that changed status, call get_issue with include=[\"history\",\"comments\"].\n\
                  Group by person: done yesterday, doing today, blocked. Keep it under 15 lines."
             ),
-        )]
+        )])
+    }
+
+    /// A prompt's key or project, checked as a tool's would be (the project
+    /// allow-list and the caller's token list) before it names it: refused with
+    /// the same words whether it exists or not, and without a Jira request.
+    fn prompt_allows(
+        &self,
+        context: &RequestContext<RoleServer>,
+        check: impl FnOnce(&crate::jira::Jira) -> Result<(), crate::jira::Error>,
+    ) -> Result<(), McpError> {
+        check(&self.as_seen_by(caller(context).as_ref()).jira).map_err(|e| ToolError::from(e).into_prompt_error())
     }
 }
 
@@ -171,8 +197,6 @@ struct CallFacts {
     key: Option<String>,
     /// The `project` argument, upper-cased, if it is a plain Jira key.
     project: Option<String>,
-    /// Whether the call passes JQL.
-    jql: bool,
     /// The `confirm` argument (delete_issue).
     confirm: Option<bool>,
 }
@@ -184,7 +208,6 @@ impl CallFacts {
         Self {
             key: plain("key"),
             project: plain("project"),
-            jql: text("jql").is_some(),
             confirm: args.and_then(|a| a.get("confirm")).and_then(serde_json::Value::as_bool),
         }
     }
@@ -196,16 +219,13 @@ impl CallFacts {
     }
 }
 
-/// The hook for a token's own project allow-list (`;projects=KEY,KEY` in
-/// JIRA_MCP_HTTP_TOKEN_FILE), failing closed: true (refuse) unless the call names
-/// its project (the `project` argument or the prefix of `key`), every project it
-/// names is listed, and it passes no `jql` (this layer cannot constrain JQL).
-// TODO(#10): when the tools layer's project allow-list (JIRA_MCP_PROJECTS, item
-// 10.7) lands, hand it this list intersected with the server's so JQL is
-// constrained rather than refused; this check then stays as the outer guard.
-fn token_project_refusal(projects: &[String], call: &CallFacts) -> bool {
-    let named = call.projects();
-    call.jql || named.is_empty() || named.iter().any(|p| !projects.iter().any(|allowed| allowed == p))
+/// Whether a call names (with its `project` argument or its key's prefix) a
+/// project outside a token's own list (`;projects=KEY,KEY` in
+/// JIRA_MCP_HTTP_TOKEN_FILE): refused up front with the token's scope, and
+/// audited. Everything else the call reaches, JQL included, is held to the list
+/// below the tools, by the Jira facade ([`JiraMcp::as_seen_by`]).
+fn names_outside(projects: &[String], call: &CallFacts) -> bool {
+    call.projects().iter().any(|p| !projects.iter().any(|allowed| allowed == p))
 }
 
 /// How a scope reads in a refusal.
@@ -216,7 +236,7 @@ fn describe(scope: &TokenScope, read_only_tools: &[String]) -> String {
         ToolScope::Tools(list) => format!("the tools {}", list.join(", ")),
     };
     match &scope.projects {
-        Some(p) => format!("{tools}, in projects {} (named with project or key, no jql)", p.join(", ")),
+        Some(p) => format!("{tools}, in projects {}", p.join(", ")),
         None => tools,
     }
 }
@@ -227,6 +247,16 @@ impl JiraMcp {
     pub fn with_audit(mut self, log: AuditLog) -> Self {
         self.audit = log;
         self
+    }
+
+    /// The server as `caller` may use it: with a token's project list, every
+    /// Jira operation (keys, projects, JQL, answers) is held to that list within
+    /// the server's allow-list, exactly as the server-wide list holds them.
+    fn as_seen_by(&self, caller: Option<&Caller>) -> std::borrow::Cow<'_, Self> {
+        match caller.and_then(|c| c.scope.projects.as_deref()) {
+            Some(own) => std::borrow::Cow::Owned(self.narrowed_to(own)),
+            None => std::borrow::Cow::Borrowed(self),
+        }
     }
 
     /// Whether a listed tool promises not to change Jira (readOnlyHint = true).
@@ -246,7 +276,7 @@ impl JiraMcp {
     /// The refusal of a call outside the caller's scope, if it is one.
     fn scope_refusal(&self, caller: &Caller, name: &str, call: &CallFacts) -> Option<ToolError> {
         let allowed = self.scope_allows(&caller.scope, name)
-            && caller.scope.projects.as_deref().is_none_or(|p| !token_project_refusal(p, call));
+            && caller.scope.projects.as_deref().is_none_or(|p| !names_outside(p, call));
         (!allowed).then(|| self.out_of_scope(caller, name))
     }
 
@@ -352,7 +382,8 @@ impl ServerHandler for JiraMcp {
             }
             None => (None, None),
         };
-        let routed = self.tool_router.call(ToolCallContext::new(self, request, context));
+        let target = self.as_seen_by(caller.as_ref());
+        let routed = self.tool_router.call(ToolCallContext::new(&*target, request, context));
         let (result, facts) = crate::budget::observe(crate::progress::with_sink(sink, routed)).await;
         if let Some(forwarder) = forwarder {
             // Every progress notification goes out before the result (the sink is dropped by now).
@@ -441,25 +472,27 @@ impl ServerHandler for JiraMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.as_str();
-        // A token limited to projects reads only issues of those (fail closed, like its tool calls).
-        if let Some(caller) = caller(&context)
+        let caller = caller(&context);
+        // A token limited to projects reads only issues of those, like its tool calls.
+        if let Some(caller) = &caller
             && let Some(projects) = caller.scope.projects.as_deref()
         {
             let key = uri.strip_prefix("jira://issue/").map(|k| serde_json::json!({ "key": k }));
             let call = CallFacts::of(key.as_ref().and_then(serde_json::Value::as_object));
-            if uri.starts_with("jira://issue/") && token_project_refusal(projects, &call) {
-                return Err(self.out_of_scope(&caller, uri).into_resource_error());
+            if names_outside(projects, &call) {
+                return Err(self.out_of_scope(caller, uri).into_resource_error());
             }
         }
+        let target = self.as_seen_by(caller.as_ref());
         match uri {
             "jira://reference/jql" => Ok(text_resource(uri, JQL_REFERENCE.to_owned(), "text/markdown")),
             "jira://reference/statuses" => {
-                let text = self.statuses_resource().await.map_err(ToolError::into_resource_error)?;
+                let text = target.statuses_resource().await.map_err(ToolError::into_resource_error)?;
                 Ok(text_resource(uri, text, "text/plain"))
             }
             _ => match uri.strip_prefix("jira://issue/") {
                 Some(raw) => {
-                    let text = self.issue_resource(raw).await.map_err(ToolError::into_resource_error)?;
+                    let text = target.issue_resource(raw).await.map_err(ToolError::into_resource_error)?;
                     Ok(text_resource(uri, text, "text/markdown"))
                 }
                 None => Err(McpError::resource_not_found(

@@ -139,6 +139,14 @@ impl JiraMcp {
         }
     }
 
+    /// A copy whose every Jira operation is also held to `projects` (an HTTP
+    /// token's own list), within the server's allow-list: keys and projects
+    /// refused before any request, JQL constrained, answers checked again.
+    #[must_use]
+    pub(crate) fn narrowed_to(&self, projects: &[String]) -> Self {
+        Self { jira: self.jira.narrowed_to(projects), ..self.clone() }
+    }
+
     /// Asks Jira which write permissions the account holds (in the allowed projects,
     /// or anywhere) and hides, like read-only mode, each write tool it cannot use,
     /// with a log line saying why. If Jira cannot be asked, nothing is hidden: Jira

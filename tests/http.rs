@@ -376,7 +376,7 @@ async fn a_scoped_token_sees_and_calls_only_its_tools_and_refusals_are_audited()
         }
     };
     let (is_error, text) = call("add_comment", json!({ "key": "OPS-1", "body": "x" })).await;
-    assert!(is_error && text.contains("in projects DEMO (named with project or key, no jql)"), "{text}");
+    assert!(is_error && text.contains("in projects DEMO."), "{text}");
     let (is_error, text) = call("search_issues", json!({ "project": "DEMO" })).await;
     assert!(is_error && text.starts_with("Tool search_issues is not allowed"), "{text}");
     let (is_error, text) = call("add_comment", json!({ "key": "DEMO-2", "body": "secret body text" })).await;
@@ -416,6 +416,75 @@ async fn a_scoped_token_sees_and_calls_only_its_tools_and_refusals_are_audited()
     assert_eq!(records[0]["issue"], "DEMO-5");
     assert!(records[0]["time"].as_str().unwrap().ends_with('Z'));
     assert!(!audit.contains("secret body text") && !audit.contains(SCOPED), "no content, no secrets: {audit}");
+}
+
+const DEMO_ONLY: &str = "demo-only-token-0123456789abcdef01234567";
+
+/// Calls `tool` and returns (is_error, text).
+async fn call(
+    client: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
+    tool: &'static str,
+    arguments: serde_json::Value,
+) -> (bool, String) {
+    common::text(
+        &client.call_tool(CallToolRequestParams::new(tool).with_arguments(common::args(arguments))).await.unwrap(),
+    )
+}
+
+/// The issue keys of a search page.
+fn page_keys(page: &str) -> Vec<&str> {
+    page.lines().filter_map(|l| l.split(" | ").next()).filter(|k| k.contains('-') && !k.contains(' ')).collect()
+}
+
+// Issue 10 items 7 and 8: a token's own project list constrains JQL exactly like
+// the server-wide allow-list (within it), where it used to refuse any call with jql.
+#[tokio::test]
+async fn a_tokens_project_list_constrains_jql_like_the_servers() {
+    let file = scoped_token_file(&format!("demo-bot:all;projects=DEMO:{DEMO_ONLY}\n"));
+    let server = start_with(&[("JIRA_MCP_HTTP_TOKEN_FILE", file.to_str().unwrap())], |_, config| {
+        config.projects = Some(jira_mcp::config::Projects::new(["DEMO".to_owned(), "OPS".to_owned()]));
+    })
+    .await;
+    std::fs::remove_file(&file).unwrap();
+    let jql = json!({ "jql": "project = OPS OR project = DEMO ORDER BY key" });
+
+    let bot = client_with(&server, DEMO_ONLY).await;
+    let (is_error, page) = call(&bot, "search_issues", jql.clone()).await;
+    assert!(!is_error, "{page}");
+    let keys = page_keys(&page);
+    assert!(!keys.is_empty() && keys.iter().all(|k| k.starts_with("DEMO-")), "{page}");
+    let (is_error, summary) =
+        call(&bot, "summarize_project", json!({ "jql": "project = OPS OR project = DEMO" })).await;
+    let (_, demo) = call(&bot, "summarize_project", json!({ "project": "DEMO" })).await;
+    assert!(!is_error && summary.lines().nth(1) == demo.lines().nth(1), "DEMO's issues only: {summary}\n{demo}");
+    // What cannot be constrained with certainty is refused in the allow-list's words.
+    let (is_error, text) = call(&bot, "search_issues", json!({ "jql": "status = Done) OR (project = OPS" })).await;
+    assert!(is_error && text.starts_with("The JQL was not sent: this server restricts every query"), "{text}");
+    // Keys reached through JQL or links are held too: the facade knows only DEMO for this token.
+    let (is_error, text) = call(&bot, "get_issue", json!({ "key": "OPS-1" })).await;
+    assert!(is_error && text.contains("is limited to every tool, in projects DEMO."), "{text}");
+    // Prompts too, in the allow-list's words, naming the connection's list and where it is set.
+    let prompt =
+        rmcp::model::GetPromptRequestParams::new("triage").with_arguments(common::args(json!({ "project": "ops" })));
+    let refused = bot.get_prompt(prompt).await.unwrap_err().to_string();
+    assert!(
+        refused.contains(
+            "Project OPS was not found or is not allowed: this connection only works with the projects DEMO (its \
+             token's scope in JIRA_MCP_HTTP_TOKEN_FILE, within JIRA_MCP_PROJECTS). Use an issue or project from \
+             those, or find one with search_issues"
+        ),
+        "{refused}"
+    );
+    let prompt =
+        rmcp::model::GetPromptRequestParams::new("triage").with_arguments(common::args(json!({ "project": "demo" })));
+    assert!(bot.get_prompt(prompt).await.is_ok(), "control: its own project");
+    bot.cancel().await.unwrap();
+
+    // Control: the same query from a token without a list of its own reaches OPS (the server allows it).
+    let full = client_with(&server, TOKEN).await;
+    let (is_error, page) = call(&full, "search_issues", jql).await;
+    assert!(!is_error && page_keys(&page).iter().any(|k| k.starts_with("OPS-")), "{page}");
+    full.cancel().await.unwrap();
 }
 
 // Issue 9 item 13: the Python SDK logged "Session termination failed: 202".

@@ -500,6 +500,11 @@ async fn leftovers_of_dead_servers_are_swept_but_live_servers_runs_are_not() {
 
 /// `jira-mcp demo` over stdio, initialized and asked to run `code`; its stdin stays open.
 async fn stdio_server_running(code: &str) -> (tokio::process::Child, tokio::process::ChildStdin) {
+    stdio_server_calling(json!({ "code": code })).await
+}
+
+/// `jira-mcp demo` over stdio, initialized and calling run_python with `arguments`.
+async fn stdio_server_calling(arguments: serde_json::Value) -> (tokio::process::Child, tokio::process::ChildStdin) {
     use tokio::io::AsyncWriteExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-mcp"))
         .arg("demo")
@@ -512,7 +517,7 @@ async fn stdio_server_running(code: &str) -> (tokio::process::Child, tokio::proc
     let lines = [
         json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "0" } } }),
         json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
-        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "run_python", "arguments": { "code": code } } }),
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "run_python", "arguments": arguments } }),
     ];
     for l in lines {
         stdin.write_all(format!("{l}\n").as_bytes()).await.unwrap();
@@ -720,4 +725,99 @@ async fn sigterm_on_the_stdio_server_cancels_the_run_and_removes_its_container()
     assert!(ours().trim().is_empty(), "the container outlived the server: {}", ours());
     assert!(signalled.elapsed() < Duration::from_secs(15), "it did not wait for the 30 s run");
     drop(stdin);
+}
+
+// Issue 10 item 3, second half: a limit that holds even if the server dies
+// outright. PID 1 is a root supervisor the code (uid 65534) cannot signal; it
+// exits shortly after the wall-clock limit, which stops the container.
+const SUPERVISOR_PROBE: &str = r#"
+import os, signal, time
+def status(pid, field):
+    return [l.split()[1] for l in open(f'/proc/{pid}/status') if l.startswith(field + ':')][0]
+# Control: a process of the code's own uid is stopped and killed by the same calls.
+sibling = os.fork()
+if sibling == 0:
+    while True:
+        time.sleep(1)
+os.kill(sibling, signal.SIGSTOP)
+print('control SIGSTOP', 'stopped' if os.WIFSTOPPED(os.waitpid(sibling, os.WUNTRACED)[1]) else 'running')
+os.kill(sibling, signal.SIGKILL)
+print('control SIGKILL', 'killed' if os.WIFSIGNALED(os.waitpid(sibling, 0)[1]) else 'alive')
+for target in (1, -1):
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        try:
+            os.kill(target, sig)
+            print('kill', target, sig.name, 'SENT')
+        except OSError as e:
+            print('kill', target, sig.name, 'errno', e.errno)
+print('parent', os.getppid(), 'uid', status(1, 'Uid'), 'state', status(1, 'State'))
+print('me uid', os.getuid(), status('self', 'CapEff'), status('self', 'CapPrm'))
+raise SystemExit(7)
+"#;
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn the_code_cannot_stop_or_kill_the_supervisor() {
+    let sb = sandbox().await;
+    let (is_error, out) = sb.run(SUPERVISOR_PROBE, json!({})).await;
+    assert!(!is_error, "{out}");
+    // Control: the probe does see success where signalling is permitted.
+    assert!(out.contains("control SIGSTOP stopped") && out.contains("control SIGKILL killed"), "{out}");
+    // PID 1 refuses: another uid, and the code has no CAP_KILL (EPERM).
+    assert!(out.contains("kill 1 SIGSTOP errno 1") && out.contains("kill 1 SIGKILL errno 1"), "{out}");
+    // kill(-1) reaches nothing (ESRCH): PID 1 and other uids are out of its reach.
+    assert!(out.contains("kill -1 SIGSTOP errno 3") && out.contains("kill -1 SIGKILL errno 3"), "{out}");
+    // The supervisor is root, sleeping (not stopped), and the code's parent.
+    assert!(out.contains("parent 1 uid 0 state S"), "{out}");
+    assert!(out.contains("me uid 65534 0000000000000000 0000000000000000"), "{out}");
+    // It outlived the attempts: it passed the code's exit status on.
+    assert!(out.starts_with("exit code 7 |"), "{out}");
+    assert_clean();
+}
+
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn a_killed_server_leaves_no_running_container() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    require_host();
+    const LIMIT: u64 = 3;
+    let spin = "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass";
+    let (mut child, stdin) = stdio_server_calling(json!({ "code": spin, "timeout_s": LIMIT })).await;
+    let owner = owner_label(child.id().unwrap());
+    let filter = format!("label=io.github.jira-mcp.owner={owner}");
+    let running = || docker(&["ps", "-q", "--no-trunc", "--filter", &filter]).trim().to_owned();
+    let started = Instant::now();
+    while running().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(15), "the run never started a container");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Control: the container is running, so the probe below can tell.
+    let id = running();
+    let pid = child.id().unwrap();
+    kill(Pid::from_raw(i32::try_from(pid).unwrap()), Signal::SIGKILL).unwrap();
+    let killed = Instant::now();
+    // Not reaped until the end: a zombie runs no code, yet keeps its /proc entry, so the
+    // janitor of another jira-mcp on this Docker host (a parallel test run) takes the
+    // owner for alive and leaves the container to the supervisor, which is under test.
+    let state =
+        || std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap().rsplit_once(") ").unwrap().1[..1].to_owned();
+    while state() != "Z" {
+        assert!(killed.elapsed() < Duration::from_secs(15), "SIGKILL did not end the server");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(running(), id, "nobody stopped it: the server is gone");
+    // Nobody is left to stop it: the container stops itself. The bound only
+    // ends the poll; the figure is printed (limit + grace + gVisor's start).
+    while !running().is_empty() {
+        assert!(killed.elapsed() < Duration::from_secs(60), "the container outlived its dead server: {id}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("container stopped {:.1} s after the server was killed", killed.elapsed().as_secs_f64());
+    // The supervisor's deadline ended it (exit 124), not Docker or the test.
+    assert_eq!(inspect(&id, "{{.State.ExitCode}}").trim(), "124");
+    docker(&["rm", "-f", &id]);
+    assert!(!child.wait().await.unwrap().success(), "the server died outright");
+    drop(stdin);
+    assert_clean();
 }

@@ -569,6 +569,40 @@ async fn the_project_allow_list_refuses_other_keys_before_any_request() {
     assert!(emu.has_issue("DEMO-1"), "nothing was deleted");
 }
 
+// Issue 10 item 7: the prompts named issues and projects outside the allow-list as
+// if they could be used; they are refused as the tools refuse them, before any request.
+#[tokio::test]
+async fn prompts_refuse_issues_and_projects_outside_the_allow_list() {
+    let (emu, client) = ops_only().await;
+    let before = emu.request_count();
+    let prompt = |name: &'static str, arguments: serde_json::Value| {
+        client.get_prompt(GetPromptRequestParams::new(name).with_arguments(common::args(arguments)))
+    };
+    for (name, arguments, what) in [
+        ("investigate", json!({ "issue_key": "demo-1" }), "Issue DEMO-1"),
+        // A key that exists nowhere gets the same words: no leak of existence.
+        ("investigate", json!({ "issue_key": "SECRET-99" }), "Issue SECRET-99"),
+        ("investigate", json!({ "issue_key": "10001" }), "Issue 10001"),
+        ("triage", json!({ "project": "demo" }), "Project DEMO"),
+        ("standup", json!({ "project": "SECRET" }), "Project SECRET"),
+    ] {
+        let got = prompt(name, arguments).await;
+        let Err(ServiceError::McpError(e)) = got else { panic!("{name} {what} should be refused: {got:?}") };
+        assert_eq!(e.code, ErrorCode::INVALID_PARAMS, "{name} {what}");
+        assert_eq!(e.message, format!("{what} {NOT_ALLOWED}"), "{name}");
+    }
+    // The tool says the same of the same key.
+    assert_eq!(err(&client, "get_issue", json!({ "key": "DEMO-1" })).await, format!("Issue DEMO-1 {NOT_ALLOWED}"));
+    assert_eq!(emu.request_count() - before, 0, "refused before any request");
+    // Control: the allowed project and its issues still get their prompts.
+    let p = prompt("investigate", json!({ "issue_key": "ops-1" })).await.unwrap();
+    assert!(format!("{:?}", p.messages[0]).contains("Investigate Jira issue OPS-1"));
+    for name in ["triage", "standup"] {
+        let p = prompt(name, json!({ "project": "ops" })).await.unwrap();
+        assert!(format!("{:?}", p.messages[0]).contains("Jira project OPS"), "{name}");
+    }
+}
+
 #[tokio::test]
 async fn the_project_allow_list_holds_every_query_and_answer() {
     let (_emu, client) = ops_only().await;

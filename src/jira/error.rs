@@ -65,10 +65,11 @@ pub(crate) enum Error {
     /// `to` is the target's origin (scheme, host, port) only.
     #[error("Jira answered HTTP {status} with a redirect to {to}, which is not the configured site; not followed")]
     Redirected { status: u16, to: String },
-    /// An issue or project outside the allow-list (`JIRA_MCP_PROJECTS`); refused before any
-    /// request, in the same words whether or not it exists.
+    /// An issue or project outside the allow-list (`JIRA_MCP_PROJECTS`, or a caller's own
+    /// list within it when `by_caller`); refused before any request, in the same words
+    /// whether or not it exists.
     #[error("{what} is outside the allowed projects {}", allowed.join(", "))]
-    NotAllowed { what: String, allowed: Vec<String> },
+    NotAllowed { what: String, allowed: Vec<String>, by_caller: bool },
     /// JQL that cannot be restricted to the allow-list with certainty; never sent.
     #[error("the JQL cannot be restricted to the allowed projects: {problem}")]
     UnscopableJql { problem: String },

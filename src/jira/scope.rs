@@ -22,6 +22,12 @@ const LOOKALIKES: &[char] = &[
     '\u{FF07}', '\u{FF3C}', '\u{FE68}',
 ];
 
+/// The projects a caller with its own list (an HTTP token's `;projects=`) may
+/// use: that list within the server's allow-list, if there is one.
+pub(crate) fn narrow(server: Option<&Projects>, own: &[String]) -> Projects {
+    Projects::new(own.iter().filter(|k| server.is_none_or(|s| s.allows(k))).cloned())
+}
+
 /// The project clause for `projects`: `project in ("A", "B")`.
 fn project_clause(projects: &Projects) -> String {
     let keys: Vec<String> = projects.keys().iter().map(|k| super::jql::quote(k)).collect();
@@ -30,6 +36,10 @@ fn project_clause(projects: &Projects) -> String {
 
 /// `jql` restricted to `projects`, or why it cannot be restricted safely.
 pub(crate) fn constrain(jql: &str, projects: &Projects) -> Result<String, String> {
+    if projects.keys().is_empty() {
+        // `project in ()` is not JQL; nothing may be searched.
+        return Err("no project is allowed here".to_owned());
+    }
     let (clause, order) = split(jql)?;
     let mut out = project_clause(projects);
     let clause = clause.trim();
@@ -177,6 +187,56 @@ mod tests {
         Projects::new(["OPS".to_owned()])
     }
 
+    /// A facade the way an HTTP token limited to OPS sees it, on a server that
+    /// allows DEMO and OPS: it must restrict exactly as a server-wide OPS list.
+    fn token_ops(client: crate::jira::Client) -> crate::jira::Jira {
+        crate::jira::Jira::new(client)
+            .restricted_to(Some(Projects::new(["DEMO".to_owned(), "OPS".to_owned()])))
+            .narrowed_to(&["OPS".to_owned()])
+    }
+
+    /// A client that is never used to send anything.
+    #[allow(clippy::unwrap_used)]
+    fn unused_client() -> crate::jira::Client {
+        crate::jira::Client::new(&crate::config::JiraConfig::demo("http://127.0.0.1:9".to_owned())).unwrap()
+    }
+
+    /// What the token's facade sends for `jql`, or why not (the same words as `constrain`).
+    fn sent_by(jira: &crate::jira::Jira, jql: &str) -> Result<String, String> {
+        jira.scoped_jql(jql).map_err(|e| match e {
+            crate::jira::Error::UnscopableJql { problem } => problem,
+            other => other.to_string(),
+        })
+    }
+
+    #[test]
+    fn a_callers_own_list_is_narrowed_to_the_servers() {
+        let server = Projects::new(["DEMO".to_owned(), "OPS".to_owned()]);
+        let own = ["OPS".to_owned(), "SECRET".to_owned()];
+        assert_eq!(narrow(Some(&server), &own).keys(), ["OPS"], "SECRET is not the server's to give");
+        assert_eq!(narrow(None, &own).keys(), ["OPS", "SECRET"], "no server list: the caller's own");
+        let none = narrow(Some(&ops()), &["DEMO".to_owned()]);
+        assert!(none.keys().is_empty() && !allows_key("DEMO-1", &none) && !allows_key("OPS-1", &none));
+        assert_eq!(constrain("status = Done", &none), Err("no project is allowed here".to_owned()));
+    }
+
+    #[test]
+    fn a_refusal_says_whose_list_it_is() {
+        let server = crate::jira::Jira::new(unused_client()).restricted_to(Some(ops()));
+        let words = |e: crate::jira::Error| crate::error::ToolError::from(e).to_string();
+        assert_eq!(
+            words(server.check_key("DEMO-1").unwrap_err()),
+            "Issue DEMO-1 was not found or is not allowed: this server only works with the projects OPS \
+             (JIRA_MCP_PROJECTS). Use an issue or project from those, or find one with search_issues"
+        );
+        assert_eq!(
+            words(server.narrowed_to(&["DEMO".to_owned()]).check_project("OPS").unwrap_err()),
+            "Project OPS was not found or is not allowed: this connection only works with no project (its token's \
+             scope in JIRA_MCP_HTTP_TOKEN_FILE, within JIRA_MCP_PROJECTS). Use an issue or project from those, or \
+             find one with search_issues"
+        );
+    }
+
     #[test]
     fn the_clause_is_parenthesised_and_order_by_kept_outside() {
         let p = Projects::new(["OPS".to_owned(), "DEMO".to_owned()]);
@@ -257,9 +317,12 @@ mod tests {
             ),
             ("summary ~ \"café\"", Ok("project in (\"OPS\") AND (summary ~ \"café\")")),
         ];
+        let token = token_ops(unused_client());
         for (jql, want) in cases {
             let got = constrain(jql, &ops());
             assert_eq!(got.as_deref().map_err(String::as_str), *want, "{jql}");
+            // A token's own list (OPS, on a server allowing DEMO and OPS) holds the same way.
+            assert_eq!(sent_by(&token, jql).as_deref().map_err(String::as_str), *want, "token: {jql}");
         }
     }
 
@@ -343,6 +406,7 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let emu = runtime.block_on(Emulator::start(EmulatorConfig::default())).unwrap();
         let client = Client::new(&JiraConfig::demo(emu.url())).unwrap();
+        let token = token_ops(client.clone());
         let keys = |jql: &str| -> Vec<String> {
             let body = serde_json::json!({ "jql": jql, "fields": ["summary"], "maxResults": 100 });
             runtime
@@ -372,7 +436,11 @@ mod tests {
                 if keys(&jql).iter().any(|k| k.starts_with("DEMO-")) {
                     leaks_unrestricted.fetch_add(1, Ordering::Relaxed);
                 }
-                if let Ok(scoped) = constrain(&jql, &ops()) {
+                let server_wide = constrain(&jql, &ops());
+                // A token limited to OPS on a server allowing DEMO and OPS: the same query, or the same refusal.
+                let by_token = sent_by(&token, &jql);
+                prop_assert_eq!(&by_token, &server_wide, "{:?}", jql);
+                if let Ok(scoped) = by_token {
                     sent.fetch_add(1, Ordering::Relaxed);
                     let found = keys(&scoped);
                     prop_assert!(found.iter().all(|k| k.starts_with("OPS-")), "{jql:?} -> {scoped:?} -> {found:?}");

@@ -2,13 +2,16 @@
 //! (`connect`, `janitor`, `diagnose`) are the only code that talks to Docker.
 //!
 //! Every run: a fresh container under `runsc` with no network, a read-only
-//! root, uid 65534, no capabilities, no-new-privileges, the custom seccomp
-//! profile (inline JSON), 512 MiB without swap, one CPU, a 64 MiB noexec
-//! tmpfs, nproc/nofile/fsize limits, no log file on the host (log driver
-//! `none`; output comes through attach), no host environment, and a label so a
-//! crash leftover is swept at the next start. Issue data is staged in a private
-//! per-run directory ([`DataDir`]). The container is removed on
-//! every path: success, error, timeout and cancellation.
+//! root, no-new-privileges, the custom seccomp profile (inline JSON), 512 MiB
+//! without swap, one CPU, a 64 MiB noexec tmpfs, nproc/nofile/fsize limits, no
+//! log file on the host (log driver `none`; output comes through attach), no
+//! host environment, and a label so a crash leftover is swept at the next
+//! start. Its PID 1 is the supervisor (`supervisor.py`): root with only
+//! `SETUID`/`SETGID`, it runs the code as uid 65534 without capabilities and
+//! stops the container shortly after the wall-clock limit even if the server
+//! has died. Issue data is staged in a private per-run directory ([`DataDir`]).
+//! The container is removed on every path: success, error, timeout and
+//! cancellation.
 
 #![allow(
     clippy::disallowed_types,
@@ -50,7 +53,7 @@ use janitor::{LABEL, OWNER_LABEL, force_remove, janitor, my_identity};
 use super::{Capped, Error, Job, Outcome, Sandbox};
 use crate::{
     config::SandboxConfig,
-    limits::{RUN_CPUS, RUN_MEMORY_MIB, RUN_TMP_MIB},
+    limits::{RUN_CPUS, RUN_MEMORY_MIB, RUN_SELF_STOP_GRACE_SECS, RUN_TMP_MIB},
 };
 
 const MIB: i64 = 1024 * 1024;
@@ -63,6 +66,15 @@ const NPROC: i64 = 32;
 const PIDS_LIMIT: i64 = 512;
 /// Largest file the code may write (the tmpfs caps the total anyway).
 const FSIZE: i64 = 64 * MIB;
+/// The uid (and gid) the code runs as: nobody. The seccomp profile lets
+/// `setuid`/`setgid` name this id only.
+const SANDBOX_UID: u32 = 65534;
+/// PID 1 of every container: forks, drops the child to [`SANDBOX_UID`], runs
+/// the code from stdin in it, and exits at the deadline, which stops the container.
+const SUPERVISOR: &str = include_str!("docker/supervisor.py");
+/// The supervisor's exit code when it stopped the container at its deadline
+/// (`DEADLINE_EXIT` in `supervisor.py`).
+const SUPERVISOR_DEADLINE_EXIT: i64 = 124;
 
 /// The Docker + gVisor sandbox.
 #[derive(Debug)]
@@ -148,7 +160,7 @@ impl DockerSandbox {
         }
     }
 
-    fn create_body(&self, profile: &str, data_dir: Option<&Path>) -> ContainerCreateBody {
+    fn create_body(&self, profile: &str, data_dir: Option<&Path>, timeout: Duration) -> ContainerCreateBody {
         let mounts = data_dir.map(|dir| {
             vec![Mount {
                 target: Some("/data".to_owned()),
@@ -163,11 +175,24 @@ impl DockerSandbox {
             soft: Some(value),
             hard: Some(value),
         };
+        // The supervisor stops the container this long after it starts: the
+        // server's own limit fires first; this one holds when the server is gone.
+        let deadline = timeout + Duration::from_secs(u64::from(RUN_SELF_STOP_GRACE_SECS));
         ContainerCreateBody {
             image: Some(self.config.image.clone()),
-            // `-I`: isolated mode, ignores PYTHON* variables and the user site directory.
-            cmd: Some(vec!["/usr/bin/python3".to_owned(), "-I".to_owned(), "-".to_owned()]),
-            user: Some("65534:65534".to_owned()),
+            // `-I`: isolated mode, ignores PYTHON* variables and the user site directory;
+            // `-S`: the root supervisor imports no site code (the child loads it after dropping to SANDBOX_UID).
+            cmd: Some(vec![
+                "/usr/bin/python3".to_owned(),
+                "-I".to_owned(),
+                "-S".to_owned(),
+                "-c".to_owned(),
+                SUPERVISOR.to_owned(),
+                format!("{:.3}", deadline.as_secs_f64()),
+                SANDBOX_UID.to_string(),
+            ]),
+            // Root only to start the supervisor; it holds no capability but SETUID/SETGID.
+            user: Some("0:0".to_owned()),
             working_dir: Some("/tmp".to_owned()),
             // Only these: nothing from the host (the Jira token must never be visible inside).
             env: Some(vec!["HOME=/tmp".to_owned(), "PYTHONDONTWRITEBYTECODE=1".to_owned(), "LANG=C.UTF-8".to_owned()]),
@@ -198,6 +223,9 @@ impl DockerSandbox {
                 // /dev/shm is a second writable tmpfs; keep it small.
                 shm_size: Some(16 * MIB),
                 cap_drop: Some(vec!["ALL".to_owned()]),
+                // Only for the supervisor's drop to SANDBOX_UID, after which the kernel
+                // clears the child's capabilities (CapEff 0, tested).
+                cap_add: Some(vec!["SETUID".to_owned(), "SETGID".to_owned()]),
                 security_opt: Some(vec!["no-new-privileges".to_owned(), format!("seccomp={profile}")]),
                 mounts,
                 // No log file on the host: output reaches the server through attach
@@ -239,7 +267,7 @@ impl DockerSandbox {
             None
         };
         let name = format!("jira-mcp-run-{}", uuid::Uuid::new_v4().simple());
-        let body = self.create_body(&profile, data.as_ref().map(|d| d.path.as_path()));
+        let body = self.create_body(&profile, data.as_ref().map(|d| d.path.as_path()), job.timeout);
         // Last look before Docker resolves the path: still the directory created above.
         if let Some(d) = &data {
             d.verify().map_err(|e| self.data_dir_unusable(&e))?;
@@ -439,6 +467,7 @@ async fn run_container(docker: &Docker, id: &str, job: &Job, cancel: &Cancellati
     match ending {
         Ending::Cancelled => return Err(Error::Cancelled),
         Ending::TimedOut => outcome.timed_out = true,
+        Ending::Exited(code) if stopped_by_supervisor(code, duration, job.timeout) => outcome.timed_out = true,
         Ending::Exited(code) => {
             outcome.exit_code = Some(code);
             // Docker records the kernel's memory-cgroup kill (also under runsc).
@@ -450,14 +479,67 @@ async fn run_container(docker: &Docker, id: &str, job: &Job, cancel: &Cancellati
     Ok(outcome)
 }
 
+/// Whether the supervisor's own deadline ended the run (the server's timer was
+/// late): still a timeout. Code that exits 124 by itself before the limit is not.
+fn stopped_by_supervisor(code: i64, duration: Duration, timeout: Duration) -> bool {
+    code == SUPERVISOR_DEADLINE_EXIT && duration >= timeout
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn pid_1_is_the_supervisor_with_only_the_capabilities_to_drop_to_nobody() {
+        let sandbox = DockerSandbox::new(SandboxConfig::default());
+        let body = sandbox.create_body("{}", None, Duration::from_secs(7));
+        let cmd = body.cmd.unwrap();
+        assert_eq!(cmd[..4], ["/usr/bin/python3", "-I", "-S", "-c"]);
+        assert_eq!(cmd[4], SUPERVISOR);
+        // The deadline: the run's limit plus the grace; then the uid the code runs as.
+        assert_eq!(cmd[5..], [format!("{}.000", 7 + RUN_SELF_STOP_GRACE_SECS), "65534".to_owned()]);
+        assert_eq!(body.user.as_deref(), Some("0:0"));
+        let host = body.host_config.unwrap();
+        assert_eq!(host.cap_drop.unwrap(), ["ALL"]);
+        assert_eq!(host.cap_add.unwrap(), ["SETUID", "SETGID"]);
+        assert!(host.security_opt.unwrap().contains(&"no-new-privileges".to_owned()));
+        assert!(SUPERVISOR.contains(&format!("DEADLINE_EXIT = {SUPERVISOR_DEADLINE_EXIT}\n")));
+    }
+
+    #[test]
+    fn the_profile_lets_the_supervisor_name_only_nobody() {
+        let profile: serde_json::Value = serde_json::from_str(connect::EMBEDDED_PROFILE).unwrap();
+        let rules = profile["syscalls"].as_array().unwrap();
+        let rule = |name: &str| {
+            let found: Vec<_> =
+                rules.iter().filter(|r| r["names"].as_array().unwrap().iter().any(|n| n == name)).collect();
+            assert_eq!(found.len(), 1, "{name}: exactly one rule");
+            found[0].clone()
+        };
+        for name in ["setuid", "setgid"] {
+            let args = &rule(name)["args"];
+            assert_eq!(args[0]["op"], "SCMP_CMP_EQ", "{name}");
+            assert_eq!(args[0]["value"], u64::from(SANDBOX_UID), "{name}");
+        }
+        assert_eq!(rule("setgroups")["args"][0]["value"], 0, "an empty group list only");
+        for name in ["setresuid", "setresgid", "setreuid", "setregid", "setfsuid", "capset", "prctl"] {
+            assert!(!rules.iter().any(|r| r["names"].as_array().unwrap().iter().any(|n| n == name)), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_supervisors_deadline_reads_as_a_timeout() {
+        let limit = Duration::from_secs(5);
+        assert!(stopped_by_supervisor(124, Duration::from_secs(8), limit));
+        // Control: the code's own exit 124 before the limit, and other codes after it, are exits.
+        assert!(!stopped_by_supervisor(124, Duration::from_secs(1), limit));
+        assert!(!stopped_by_supervisor(1, Duration::from_secs(8), limit));
+    }
+
+    #[test]
     fn containers_log_nothing_on_the_host() {
         let sandbox = DockerSandbox::new(SandboxConfig::default());
-        let host = sandbox.create_body("{}", None).host_config.unwrap();
+        let host = sandbox.create_body("{}", None, Duration::from_secs(1)).host_config.unwrap();
         assert_eq!(host.log_config.and_then(|l| l.typ).as_deref(), Some("none"));
     }
 }
