@@ -6,7 +6,7 @@ use std::io::Write;
 use crate::{
     config::{Config, Env, SandboxConfig},
     jira::{self, Error, Jira},
-    sandbox::docker,
+    sandbox,
 };
 
 /// Outcome of a doctor run.
@@ -172,8 +172,21 @@ pub async fn run(env: &Env<'_>, out: &mut dyn Write) -> Verdict {
             (ok, Some(config.sandbox))
         }
     };
+    if let Some(config) = &sandbox_config {
+        if let crate::config::SandboxBackend::E2b(e2b) = &config.backend {
+            crate::scrub::register_secret(&e2b.api_key);
+        }
+        let backend = match &config.backend {
+            crate::config::SandboxBackend::Docker => "docker (Docker + gVisor runsc on this machine)".to_owned(),
+            crate::config::SandboxBackend::E2b(e2b) => format!(
+                "e2b (hosted at {}, template {}): the code and its /data files leave this machine",
+                e2b.domain, e2b.template
+            ),
+        };
+        line(out, true, "sandbox: backend", &backend);
+    }
     let checks = match &sandbox_config {
-        Some(config) => docker::diagnose(config).await,
+        Some(config) => sandbox::diagnose(config).await,
         None => Vec::new(),
     };
     let sandbox_ok = !checks.is_empty() && checks.iter().all(|c| c.ok);
