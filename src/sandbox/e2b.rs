@@ -360,7 +360,15 @@ async fn run_in(api: &Api, sandbox: &Handle, job: &Job, filter: Vec<u8>) -> Resu
         None => {
             let (code, status, error) = end.unwrap_or((-1, "no end event".to_owned(), None));
             let said = String::from_utf8_lossy(&stderr.bytes);
-            let first = said.lines().next().unwrap_or_default().chars().take(200).collect::<String>();
+            // The last line says most: a traceback's exception, or sudo's complaint.
+            let first = said
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect::<String>();
             let refused = if code == REFUSED { " (it refused)" } else { "" };
             Err(Error::Unavailable {
                 problem: format!(

@@ -8,7 +8,8 @@
 # the code runs, never run it weaker.
 #
 # Steps, each against a threat:
-#  1. a private mount namespace, so the steps below cannot disturb envd;
+#  1. a private mount namespace for the child that runs the code, so the steps
+#     below cannot disturb envd or this parent, which keeps a writable view;
 #  2. /tmp and /dev/shm: fresh small noexec tmpfs (a disk-filling or exec-from-tmp run);
 #  3. every other mount read-only, checked afterwards in mountinfo (tampering with
 #     the VM's files, /data included, and planting files for a later step);
@@ -62,9 +63,13 @@ def refuse(what):
 libc = ctypes.CDLL(None, use_errno=True)
 
 
+class Refusal(Exception):
+    """A hardening step failed in the child: reported to the parent, the code never runs."""
+
+
 def call(what, result):
     if result != 0:
-        refuse("%s failed (%s)" % (what, os.strerror(ctypes.get_errno())))
+        raise Refusal("%s failed (%s)" % (what, os.strerror(ctypes.get_errno())))
 
 
 def mount(src, target, fstype, flags, data):
@@ -87,9 +92,8 @@ def under(point, root):
     return point == root or point.startswith(root.rstrip("/") + "/")
 
 
-def harden_filesystem(cfg):
-    call("unshare(CLONE_NEWNS)", libc.unshare(CLONE_NEWNS))
-    call("making / private", mount(None, "/", None, MS_REC | MS_PRIVATE, None))
+def secure_data():
+    """In the parent: /data belongs to root and is read-only to everyone."""
     if os.path.isdir("/data"):
         for root, dirs, files in os.walk("/data"):
             os.chown(root, 0, 0)
@@ -100,6 +104,12 @@ def harden_filesystem(cfg):
                     refuse("a symbolic link under /data")
                 os.chown(path, 0, 0)
                 os.chmod(path, 0o444)
+
+
+def harden_filesystem(cfg):
+    """In the child: its own mount namespace, read-only but for a small /tmp and /dev/shm."""
+    call("unshare(CLONE_NEWNS)", libc.unshare(CLONE_NEWNS))
+    call("making / private", mount(None, "/", None, MS_REC | MS_PRIVATE, None))
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
     call("mounting /tmp", mount("tmpfs", "/tmp", "tmpfs", flags, "size=%dm,mode=1777" % cfg["tmp_mib"]))
     os.makedirs("/dev/shm", exist_ok=True)
@@ -115,9 +125,9 @@ def harden_filesystem(cfg):
     for point, opts in mounts():
         writable = any(under(point, w) for w in WRITABLE) or under(point, "/proc")
         if not writable and "ro" not in opts:
-            refuse("%s is still writable after the read-only remount" % point)
+            raise Refusal("%s is still writable after the read-only remount" % point)
     if not os.statvfs("/").f_flag & os.ST_RDONLY:
-        refuse("/ is still writable after the read-only remount")
+        raise Refusal("/ is still writable after the read-only remount")
 
 
 def set_limits(cfg):
@@ -130,7 +140,7 @@ def set_limits(cfg):
     ):
         resource.setrlimit(getattr(resource, name), (value, value))
         if resource.getrlimit(getattr(resource, name)) != (value, value):
-            refuse("%s did not take" % name)
+            raise Refusal("%s did not take" % name)
 
 
 def oom_kills():
@@ -144,11 +154,10 @@ def oom_kills():
     return 0
 
 
-def drop_privileges(cfg, errors):
+def drop_privileges(cfg):
     """In the child: everything after this runs as the unprivileged uid under the filter."""
     def fail(what):
-        os.write(errors, ("%s (%s)" % (what, os.strerror(ctypes.get_errno()))).encode())
-        os._exit(REFUSED)
+        raise Refusal("%s failed (%s)" % (what, os.strerror(ctypes.get_errno())))
 
     for cap in range(64):
         if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:
@@ -159,8 +168,7 @@ def drop_privileges(cfg, errors):
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     except OSError as e:
-        os.write(errors, ("dropping to uid %d (%s)" % (uid, e)).encode())
-        os._exit(REFUSED)
+        raise Refusal("dropping to uid %d failed (%s)" % (uid, e))
     if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid) or os.getgroups():
         fail("the uid did not change")
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
@@ -177,7 +185,14 @@ def drop_privileges(cfg, errors):
 
 
 def child(cfg, code, errors):
-    drop_privileges(cfg, errors)
+    try:
+        harden_filesystem(cfg)
+        set_limits(cfg)
+        drop_privileges(cfg)
+    except Exception as e:
+        reason = str(e) if isinstance(e, Refusal) else "%s: %s" % (type(e).__name__, e)
+        os.write(errors, reason.encode())
+        os._exit(REFUSED)
     os.close(errors)
     os.chdir("/tmp")
     os.umask(0o022)
@@ -234,8 +249,7 @@ def main():
         cfg = json.load(f)
     with open(HERE + "/main.py", "rb") as f:
         code = f.read()
-    harden_filesystem(cfg)
-    set_limits(cfg)
+    secure_data()
     before = oom_kills()
     read_end, write_end = os.pipe()
     sys.stdout.flush()
