@@ -286,3 +286,83 @@ async fn the_sweep_kills_only_our_leftovers_older_than_any_run() {
     let left: Vec<String> = d.live().into_iter().map(|b| b.id).collect();
     assert!(left.contains(&young) && left.contains(&foreign), "{left:?}");
 }
+
+/// Runs `code` in one of the double's sandboxes as E2B hands it over, without the
+/// backend (and so without the launcher): create, `process.Process/Start`, kill.
+async fn raw_run(d: &Double, code: &str) -> String {
+    let port = d.addr.port();
+    let api = reqwest::Client::builder().resolve("api.e2b.local", d.addr).build().unwrap();
+    let created: Value = api
+        .post(format!("http://api.e2b.local:{port}/sandboxes"))
+        .header("X-API-Key", API_KEY)
+        .json(&json!({ "templateID": "base", "secure": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (id, token) = (created["sandboxID"].as_str().unwrap(), created["envdAccessToken"].as_str().unwrap());
+    let host = format!("49983-{id}.e2b.local");
+    let envd = reqwest::Client::builder().resolve(&host, d.addr).build().unwrap();
+    let message = json!({ "process": { "cmd": "/usr/bin/python3", "args": ["-c", code] }, "stdin": false }).to_string();
+    let mut body = vec![0u8];
+    body.extend_from_slice(&u32::try_from(message.len()).unwrap().to_be_bytes());
+    body.extend_from_slice(message.as_bytes());
+    let stream = envd
+        .post(format!("http://{host}:{port}/process.Process/Start"))
+        .header("X-Access-Token", token)
+        .header("Content-Type", "application/connect+json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    api.delete(format!("http://api.e2b.local:{port}/sandboxes/{id}"))
+        .header("X-API-Key", API_KEY)
+        .send()
+        .await
+        .unwrap();
+    let (mut rest, mut out) = (&stream[..], String::new());
+    while rest.len() >= 5 {
+        let len = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+        let frame: Value = serde_json::from_slice(&rest[5..5 + len]).unwrap();
+        if let Some(b) = frame["event"]["data"]["stdout"].as_str() {
+            out.push_str(&String::from_utf8_lossy(
+                &base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).unwrap(),
+            ));
+        }
+        rest = &rest[5 + len..];
+    }
+    out
+}
+
+// What the battery (tests/sandbox_isolation.rs) sees through the double must come from
+// the backend's launcher: the double's sandbox itself isolates nothing.
+#[tokio::test]
+#[ignore = "needs Docker + runsc"]
+async fn the_doubles_sandboxes_isolate_nothing_of_their_own() {
+    let d = Double::start(Exec::Docker { image: jira_mcp::config::DEFAULT_IMAGE.to_owned() }).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = tokio::spawn(async move { listener.accept().await.is_ok() });
+    let probe = format!(
+        "import os, socket, subprocess\n\
+                 print('uid', os.getuid())\n\
+                 print([l for l in open('/proc/self/status') if l.startswith('CapEff')][0].strip())\n\
+                 open('/etc/planted', 'w').write('x')\nprint('wrote /etc')\n\
+                 socket.create_connection(('127.0.0.1', {port}), timeout=5)\nprint('connected')\n\
+                 print('spawned', subprocess.run(['/bin/true']).returncode)\n\
+                 print('sudo', subprocess.run(['sudo', '-n', 'true']).returncode)"
+    );
+    let out = raw_run(&d, &probe).await;
+    assert!(out.contains("uid 0\n"), "{out}");
+    assert!(!out.contains("CapEff:\t0000000000000000"), "{out}");
+    for line in ["wrote /etc", "connected", "spawned 0", "sudo 0"] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    assert!(accepted.await.unwrap(), "the test's listener on the host's loopback saw the connection");
+    assert!(d.live().is_empty(), "killed");
+}

@@ -14,9 +14,11 @@
 //!   `sudo -n` (a shim: the image has no sudo, and E2B's default user has
 //!   passwordless sudo), CAP_SYS_ADMIN as root in a VM has, all under runc (a
 //!   real Linux kernel like the VM's, where mounts and seccomp filters behave as
-//!   there; gVisor's runsc cannot remount read-only) and without a network
-//!   (`--network none`: loopback only, no route anywhere). No hardening comes from
-//!   here: every isolation property the battery sees is the launcher's.
+//!   there; gVisor's runsc cannot remount read-only) and with the network on, as
+//!   E2B's is: the host's (`--network host`), so a leak would reach the test's
+//!   listener on 127.0.0.1. Tests only ever connect to loopback. No hardening
+//!   comes from here: every isolation property the battery sees is the launcher's
+//!   (tests/sandbox_e2b.rs shows the bare sandbox isolates nothing).
 
 #![allow(
     clippy::unwrap_used,
@@ -595,7 +597,7 @@ async fn docker_create(id: &str, image: &str) -> String {
         "--runtime",
         "runc",
         "--network",
-        "none",
+        "host",
         "--user",
         "0",
         "--cap-add",
