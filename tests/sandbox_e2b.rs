@@ -366,3 +366,58 @@ async fn the_doubles_sandboxes_isolate_nothing_of_their_own() {
     assert!(accepted.await.unwrap(), "the test's listener on the host's loopback saw the connection");
     assert!(d.live().is_empty(), "killed");
 }
+
+async fn doctor(d: &Double, key: &str) -> (bool, String) {
+    let mut config = jira_mcp::config::SandboxConfig::default();
+    let mut e2b = d.config();
+    e2b.api_key = key.to_owned().into();
+    config.backend = SandboxBackend::E2b(e2b);
+    let mut out = Vec::new();
+    let ok = jira_mcp::doctor::check_sandbox(&config, &mut out).await;
+    (ok, String::from_utf8(out).unwrap())
+}
+
+#[tokio::test]
+async fn doctor_names_the_backend_and_checks_key_template_and_a_trial_run() {
+    let d = double(|code| if code == "print(1)" { ran("1\n", 0) } else { ran("", 1) }).await;
+    let (ok, text) = doctor(&d, API_KEY).await;
+    assert!(ok, "{text}");
+    let lines: Vec<&str> = text.lines().map(|l| l.split(" ran hardened in ").next().unwrap()).collect();
+    assert_eq!(
+        lines,
+        [
+            "✔ sandbox: backend: e2b (hosted at e2b.local, template base): the code and its /data files leave this \
+             machine for E2B",
+            "✔ sandbox: e2b API key: accepted by api.e2b.local",
+            "✔ sandbox: e2b template: base is available to this team",
+            "✔ sandbox: e2b trial run: print(1)",
+        ]
+    );
+    assert_eq!(d.killed().len(), 1, "the trial run's sandbox was killed");
+}
+
+#[tokio::test]
+async fn doctor_gives_the_fix_for_a_rejected_key_and_for_a_template_that_cannot_be_hardened() {
+    let d = double(|_| vec![report(json!({ "refused": "the launcher is not root" })), Step::Exit(121)]).await;
+    let wrong = "e2b_wrong_key_0000000000";
+    let (ok, text) = doctor(&d, wrong).await;
+    assert!(!ok);
+    assert!(
+        text.contains(
+            "✘ sandbox: e2b API key: E2B rejected the credentials (401): Invalid API key, it must start with 'e2b_' \
+             prefix; create an API key at https://e2b.dev/dashboard and set E2B_API_KEY (or E2B_API_KEY_FILE)\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains(wrong) && !text.contains("trial run"), "{text}");
+    let (ok, text) = doctor(&d, API_KEY).await;
+    assert!(!ok);
+    assert!(
+        text.contains(
+            "✘ sandbox: e2b trial run: the sandbox is unavailable: the E2B sandbox cannot be hardened as run_python \
+             requires: the launcher is not root (fix: use an E2B template (JIRA_MCP_E2B_TEMPLATE) with python3 on \
+             x86_64 whose default user has passwordless sudo, or set JIRA_MCP_SANDBOX_BACKEND=docker)\n"
+        ),
+        "{text}"
+    );
+}
