@@ -21,7 +21,7 @@ pub use env::{Env, Error};
 pub use http::{BearerToken, HttpConfig, MAX_IN_FLIGHT, TokenScope, ToolScope};
 pub use jira::{Auth, DEMO_EMAIL, DEMO_TOKEN, JiraConfig};
 pub use projects::Projects;
-pub use sandbox::{DEFAULT_IMAGE, SandboxConfig};
+pub use sandbox::{DEFAULT_E2B_DOMAIN, DEFAULT_E2B_TEMPLATE, DEFAULT_IMAGE, E2bConfig, SandboxBackend, SandboxConfig};
 
 /// The validated configuration the server runs with.
 #[derive(Debug, Clone)]

@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use crate::{
-    config::{Config, Env, SandboxConfig},
+    config::{Config, Env, SandboxBackend, SandboxConfig},
     jira::{self, Error, Jira},
-    sandbox::docker,
+    sandbox,
 };
 
 /// Outcome of a doctor run.
@@ -106,6 +106,27 @@ async fn permissions(jira: &Jira, read_only: bool, out: &mut dyn Write) -> bool 
     ok
 }
 
+/// The sandbox lines of the report: which backend is active (and, for E2B, that the
+/// code and its data leave this machine), then its own checks. True when all pass.
+pub async fn check_sandbox(config: &SandboxConfig, out: &mut dyn Write) -> bool {
+    let backend = match &config.backend {
+        SandboxBackend::Docker => "docker (Docker + gVisor runsc on this machine)".to_owned(),
+        SandboxBackend::E2b(e2b) => {
+            crate::scrub::register_secret(&e2b.api_key);
+            format!(
+                "e2b (hosted at {}, template {}): the code and its /data files leave this machine for E2B",
+                e2b.domain, e2b.template
+            )
+        }
+    };
+    line(out, true, "sandbox: backend", &backend);
+    let checks = sandbox::diagnose(config).await;
+    for c in &checks {
+        line(out, c.ok, &format!("sandbox: {}", c.name), &crate::scrub::secrets(&c.detail));
+    }
+    !checks.is_empty() && checks.iter().all(|c| c.ok)
+}
+
 /// Runs every check, writing one line each to `out`. Reads the same variables,
 /// the same way, as `serve`; the sandbox is checked with its own settings even
 /// when the Jira ones are broken.
@@ -172,14 +193,10 @@ pub async fn run(env: &Env<'_>, out: &mut dyn Write) -> Verdict {
             (ok, Some(config.sandbox))
         }
     };
-    let checks = match &sandbox_config {
-        Some(config) => docker::diagnose(config).await,
-        None => Vec::new(),
+    let sandbox_ok = match &sandbox_config {
+        Some(config) => check_sandbox(config, out).await,
+        None => false,
     };
-    let sandbox_ok = !checks.is_empty() && checks.iter().all(|c| c.ok);
-    for c in &checks {
-        line(out, c.ok, &format!("sandbox: {}", c.name), &c.detail);
-    }
     let _ = writeln!(
         out,
         "{}",
@@ -215,6 +232,16 @@ mod tests {
         let mut out = Vec::new();
         run(&Env::new(&lookup), &mut out).await;
         String::from_utf8(out).unwrap()
+    }
+
+    #[tokio::test]
+    async fn names_the_active_sandbox_backend() {
+        let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+        let text = report(&emu, &[]).await;
+        assert!(text.contains("✔ sandbox: backend: docker (Docker + gVisor runsc on this machine)\n"), "{text}");
+        let text = report(&emu, &[("JIRA_MCP_SANDBOX_BACKEND", "e2b")]).await;
+        assert!(text.contains("✘ sandbox: configuration: E2B_API_KEY is not set: "), "{text}");
+        assert!(!text.contains("sandbox: backend"), "no backend is active without its settings: {text}");
     }
 
     #[tokio::test]

@@ -397,6 +397,10 @@ fn sandbox_sentence(e: &sandbox::Error) -> String {
         E::Docker(detail) => {
             format!("run_python failed inside Docker: {detail}. Retry once; if it persists, run `jira-mcp doctor`")
         }
+        E::Remote(detail) => format!(
+            "run_python failed inside the hosted (E2B) sandbox: {detail}. Retry once; if it persists, run `jira-mcp \
+             doctor`"
+        ),
         E::Busy { waiting, slots } => format!(
             "run_python is busy: {waiting} run(s) are already waiting for the {slots} sandbox slot(s). Retry in a \
              minute, or combine the work into fewer runs"

@@ -56,6 +56,20 @@ pub(crate) const RUN_MEMORY_MIB: u32 = 512;
 pub(crate) const RUN_CPUS: u32 = 1;
 /// The writable, noexec `/tmp` of one run, in MiB.
 pub(crate) const RUN_TMP_MIB: u32 = 64;
+/// The writable, noexec `/dev/shm` of one run, in MiB.
+pub(crate) const RUN_SHM_MIB: u32 = 16;
+/// Processes (and threads) the code of one run may have at once (RLIMIT_NPROC).
+pub(crate) const RUN_NPROC: u32 = 32;
+/// Open files of one run (RLIMIT_NOFILE).
+pub(crate) const RUN_NOFILE: u32 = 256;
+/// Largest file one run may write, in MiB (RLIMIT_FSIZE; /tmp caps the total anyway).
+pub(crate) const RUN_FILE_MIB: u32 = 64;
+/// The unprivileged uid (and gid) code runs as: `nobody`.
+pub(crate) const RUN_UID: u32 = 65534;
+/// Seconds a hosted (E2B) sandbox may outlive the run's wall-clock limit before E2B
+/// itself kills it: time to create it, upload the data and start the launcher. The
+/// backend kills it as soon as the run ends; this only bounds a crash.
+pub(crate) const RUN_REMOTE_GRACE_SECS: u32 = 30;
 /// Bytes of stdout (and, separately, stderr) kept from one run; the rest is counted.
 pub(crate) const RUN_OUTPUT_BYTES: usize = 64 * 1024;
 /// Issues written to `/data/issues.json` for one run.

@@ -1,19 +1,27 @@
 //! Running untrusted Python: the `Sandbox` trait, its job and outcome types.
 //!
-//! The real backend is [`docker::DockerSandbox`] (Docker + gVisor `runsc`);
-//! [`fake::FakeSandbox`] runs nothing and serves the tests of the tool around it.
+//! The backends are [`docker::DockerSandbox`] (Docker + gVisor `runsc`, the
+//! default) and [`e2b::E2bSandbox`] (E2B's hosted Firecracker VMs, hardened from
+//! inside by a launcher); [`fake::FakeSandbox`] runs nothing and serves the tests
+//! of the tool around it. [`for_config`] picks one.
 //! Implementations must enforce every limit of a [`Job`] and of
 //! [`crate::limits`] (`RUN_*`); callers rely on it. Errors carry facts (what is
 //! missing, the fix command); `crate::error` words them for the model.
 
 pub(crate) mod docker;
+pub(crate) mod e2b;
 #[cfg(test)]
 pub(crate) mod fake;
+mod slots;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
+
+/// The run_python seccomp profile (seccomp/run_python.json): runsc applies it for
+/// Docker, and the E2B backend compiles it to BPF for its launcher.
+pub(crate) const SECCOMP_PROFILE: &str = include_str!("../seccomp/run_python.json");
 
 /// Largest stdout or stderr kept from one run; the rest is counted, not kept.
 pub(crate) const OUTPUT_CAP: usize = crate::limits::RUN_OUTPUT_BYTES;
@@ -80,6 +88,9 @@ pub(crate) enum Error {
     /// The container engine failed while running the job.
     #[error("the sandbox failed while running: {0}")]
     Docker(String),
+    /// The hosted sandbox service (E2B) failed while running the job.
+    #[error("the hosted sandbox failed while running: {0}")]
+    Remote(String),
     /// Too many runs are waiting for a slot.
     #[error("the sandbox is busy: {waiting} run(s) waiting for {slots} slot(s)")]
     Busy { waiting: usize, slots: usize },
@@ -101,6 +112,43 @@ pub(crate) trait Sandbox: Send + Sync + std::fmt::Debug {
     /// Cancels running jobs and waits (bounded) until their containers are removed.
     fn drain(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
+    }
+}
+
+/// The backend `config` selects.
+pub(crate) fn for_config(config: &crate::config::SandboxConfig) -> Arc<dyn Sandbox> {
+    match &config.backend {
+        crate::config::SandboxBackend::Docker => Arc::new(docker::DockerSandbox::new(config.clone())),
+        crate::config::SandboxBackend::E2b(e2b) => Arc::new(e2b::E2bSandbox::new(e2b, config)),
+    }
+}
+
+/// The sandbox checks of `jira-mcp doctor` for the configured backend.
+pub(crate) async fn diagnose(config: &crate::config::SandboxConfig) -> Vec<Check> {
+    match &config.backend {
+        crate::config::SandboxBackend::Docker => docker::diagnose(config).await,
+        crate::config::SandboxBackend::E2b(e2b) => e2b::diagnose::diagnose(e2b, config).await,
+    }
+}
+
+/// One line of `doctor` output.
+#[derive(Debug, Clone)]
+pub(crate) struct Check {
+    /// What was checked.
+    pub(crate) name: String,
+    /// Whether it passed.
+    pub(crate) ok: bool,
+    /// What was found, or what to do.
+    pub(crate) detail: String,
+}
+
+impl Check {
+    pub(crate) fn passed(name: &str, detail: String) -> Self {
+        Self { name: name.to_owned(), ok: true, detail }
+    }
+
+    pub(crate) fn failed(name: &str, detail: String) -> Self {
+        Self { name: name.to_owned(), ok: false, detail }
     }
 }
 

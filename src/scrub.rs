@@ -62,6 +62,16 @@ pub fn register(auth: &Auth) {
     needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
 }
 
+/// Registers another secret (the E2B API key) for scrubbing, as itself (idempotent).
+pub fn register_secret(secret: &secrecy::SecretString) {
+    let form = secret.expose_secret().to_owned();
+    let mut needles = NEEDLES.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if form.len() >= MIN_LEN && !needles.contains(&form) {
+        needles.push(form);
+    }
+    needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+}
+
 /// `text` with every registered credential form replaced by [`REDACTED`].
 /// Text without one comes back borrowed.
 pub fn secrets(text: &str) -> Cow<'_, str> {

@@ -36,7 +36,7 @@ use crate::{
     confirm::ConfirmStore,
     error::ToolError,
     jira::{self, Jira},
-    sandbox::{Sandbox, docker::DockerSandbox},
+    sandbox::{self, Sandbox},
 };
 
 /// The MCP server's state and tools. Cheap to clone: per-session copies share
@@ -74,13 +74,13 @@ impl std::fmt::Debug for JiraMcp {
 pub struct BuildError(String);
 
 impl JiraMcp {
-    /// Builds the server with the real Jira client and the Docker sandbox.
+    /// Builds the server with the real Jira client and the configured sandbox backend.
     ///
     /// # Errors
     /// When the HTTP client cannot be created (TLS backend failure).
     pub fn new(config: &Config) -> Result<Self, BuildError> {
         let client = jira::Client::new(&config.jira).map_err(|e| BuildError(e.to_string()))?;
-        let sandbox: Arc<dyn Sandbox> = Arc::new(DockerSandbox::new(config.sandbox.clone()));
+        let sandbox = sandbox::for_config(&config.sandbox);
         let mut server = Self::with_parts(config, Jira::new(client), sandbox);
         server.budget = crate::budget::Recorder::start(&config.telemetry);
         Ok(server)
@@ -91,6 +91,9 @@ impl JiraMcp {
         // Before the routers exist: their schemas state the defaults. The first server's
         // values stay for the process (one per process outside tests).
         crate::limits::install(config.tunables);
+        if let crate::config::SandboxBackend::E2b(e2b) = &config.sandbox.backend {
+            crate::scrub::register_secret(&e2b.api_key);
+        }
         let all = Self::search_router()
             + Self::issues_router()
             + Self::comments_router()

@@ -214,7 +214,13 @@ fn only_the_docker_backend_talks_to_docker() {
 }
 
 #[test]
-fn only_the_jira_client_talks_http_to_jira() {
-    assert_eq!(only_under("reqwest::", &["jira::client"]), Vec::<String>::new());
-    assert!(users_of("reqwest::").contains("jira::client"), "control: the check sees the one real user");
+fn only_the_jira_client_and_the_e2b_wire_use_reqwest() {
+    // The E2B backend's wire is the one other HTTP client: it talks to E2B, never to Jira.
+    assert_eq!(only_under("reqwest::", &["jira::client", "sandbox::e2b::api"]), Vec::<String>::new());
+    let users = users_of("reqwest::");
+    assert!(
+        users.contains("jira::client") && users.contains("sandbox::e2b::api"),
+        "control: the check sees both: {users:?}"
+    );
+    assert!(!users.contains("sandbox::e2b"), "the backend itself goes through its wire");
 }

@@ -37,7 +37,7 @@ use bollard::{
     },
 };
 use futures_util::{StreamExt, future::BoxFuture};
-use tokio::{io::AsyncWriteExt, sync::Semaphore};
+use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
 mod connect;
@@ -50,25 +50,31 @@ use data_dir::{DataDir, DataDirError};
 pub(crate) use diagnose::diagnose;
 use janitor::{LABEL, OWNER_LABEL, force_remove, janitor, my_identity};
 
-use super::{Capped, Error, Job, Outcome, Sandbox};
+use super::{
+    Capped, Error, Job, Outcome, Sandbox,
+    slots::{Slots, either},
+};
 use crate::{
     config::SandboxConfig,
-    limits::{RUN_CPUS, RUN_MEMORY_MIB, RUN_SELF_STOP_GRACE_SECS, RUN_TMP_MIB},
+    limits::{
+        RUN_CPUS, RUN_FILE_MIB, RUN_MEMORY_MIB, RUN_NOFILE, RUN_NPROC, RUN_SELF_STOP_GRACE_SECS, RUN_SHM_MIB, RUN_TMP_MIB,
+        RUN_UID,
+    },
 };
 
 const MIB: i64 = 1024 * 1024;
 /// Memory limit; swap is set equal so there is none.
 const MEMORY_BYTES: i64 = RUN_MEMORY_MIB as i64 * MIB;
 /// RLIMIT_NPROC, enforced inside gVisor's Sentry (fork -> EAGAIN).
-const NPROC: i64 = 32;
+const NPROC: i64 = RUN_NPROC as i64;
 /// Backstop only: under runsc the pids cgroup counts the Sentry's host threads
 /// (about 6 per guest process) and hitting it kills the sandbox; keep >= 8 x NPROC.
 const PIDS_LIMIT: i64 = 512;
 /// Largest file the code may write (the tmpfs caps the total anyway).
-const FSIZE: i64 = 64 * MIB;
+const FSIZE: i64 = RUN_FILE_MIB as i64 * MIB;
 /// The uid (and gid) the code runs as: nobody. The seccomp profile lets
 /// `setuid`/`setgid` name this id only.
-const SANDBOX_UID: u32 = 65534;
+const SANDBOX_UID: u32 = RUN_UID;
 /// PID 1 of every container: forks, drops the child to [`SANDBOX_UID`], runs
 /// the code from stdin in it, and exits at the deadline, which stops the container.
 const SUPERVISOR: &str = include_str!("docker/supervisor.py");
@@ -82,9 +88,7 @@ pub(crate) struct DockerSandbox {
     config: SandboxConfig,
     data_dir: PathBuf,
     docker: tokio::sync::Mutex<Option<Docker>>,
-    permits: Arc<Semaphore>,
-    /// Runs waiting for a permit; bounded by [`MAX_QUEUED_PER_SLOT`] per slot.
-    queued: Arc<std::sync::atomic::AtomicUsize>,
+    slots: Slots,
     /// Containers created and not yet removed (for the shutdown drain).
     live: Arc<std::sync::atomic::AtomicUsize>,
     /// Cancelled at shutdown: every run kills and removes its container.
@@ -94,14 +98,8 @@ pub(crate) struct DockerSandbox {
     owner: String,
 }
 
-/// Runs allowed to wait per sandbox slot before new ones are refused.
-const MAX_QUEUED_PER_SLOT: usize = 4;
-/// Longest wait for a sandbox slot.
-const QUEUE_DEADLINE: Duration = Duration::from_secs(60);
-
 impl DockerSandbox {
     pub(crate) fn new(config: SandboxConfig) -> Self {
-        let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
         // Default: a directory only its owner can list (mode 0711), so other local users
         // cannot find the per-run directories holding Jira data.
         let data_dir = config
@@ -109,11 +107,10 @@ impl DockerSandbox {
             .clone()
             .unwrap_or_else(|| std::env::temp_dir().join(format!("jira-mcp-data-{}", nix::unistd::getuid())));
         Self {
+            slots: Slots::new(config.concurrency),
             config,
             data_dir,
             docker: tokio::sync::Mutex::new(None),
-            permits,
-            queued: Arc::default(),
             live: Arc::default(),
             shutdown: CancellationToken::new(),
             swept: std::sync::atomic::AtomicBool::new(false),
@@ -218,10 +215,14 @@ impl DockerSandbox {
                 memory: Some(MEMORY_BYTES),
                 memory_swap: Some(MEMORY_BYTES),
                 nano_cpus: Some(i64::from(RUN_CPUS) * 1_000_000_000),
-                ulimits: Some(vec![ulimit("nproc", NPROC), ulimit("nofile", 256), ulimit("fsize", FSIZE)]),
+                ulimits: Some(vec![
+                    ulimit("nproc", NPROC),
+                    ulimit("nofile", i64::from(RUN_NOFILE)),
+                    ulimit("fsize", FSIZE),
+                ]),
                 pids_limit: Some(PIDS_LIMIT),
                 // /dev/shm is a second writable tmpfs; keep it small.
-                shm_size: Some(16 * MIB),
+                shm_size: Some(i64::from(RUN_SHM_MIB) * MIB),
                 cap_drop: Some(vec!["ALL".to_owned()]),
                 // Only for the supervisor's drop to SANDBOX_UID, after which the kernel
                 // clears the child's capabilities (CapEff 0, tested).
@@ -241,21 +242,10 @@ impl DockerSandbox {
     async fn run_job(&self, job: Job, cancel: CancellationToken) -> Result<Outcome, Error> {
         let profile = load_profile(self.config.seccomp_profile.as_deref())?;
         // Cancelled by the caller, or by shutdown.
-        let cancel = {
-            let either = CancellationToken::new();
-            let (a, b, out) = (cancel, self.shutdown.clone(), either.clone());
-            tokio::spawn(async move {
-                tokio::select! {
-                    () = a.cancelled() => out.cancel(),
-                    () = b.cancelled() => out.cancel(),
-                    () = out.cancelled() => {}
-                }
-            });
-            either
-        };
+        let cancel = either(cancel, self.shutdown.clone());
         let _stop_watch = cancel.clone().drop_guard();
         let queued_at = Instant::now();
-        let _permit = self.wait_for_slot(&cancel).await?;
+        let _permit = self.slots.wait(&cancel).await?;
         let queued = queued_at.elapsed();
         let docker = self.docker().await?;
         let data = if job.data.is_some() || !job.attachments.is_empty() {
@@ -306,27 +296,6 @@ impl DockerSandbox {
                 nix::unistd::geteuid()
             ),
         )
-    }
-
-    /// Waits for a sandbox slot, refusing when too many runs already wait.
-    async fn wait_for_slot(&self, cancel: &CancellationToken) -> Result<tokio::sync::OwnedSemaphorePermit, Error> {
-        use std::sync::atomic::Ordering;
-        let slots = self.config.concurrency.max(1);
-        let ahead = self.queued.fetch_add(1, Ordering::SeqCst);
-        let result = if ahead >= slots * MAX_QUEUED_PER_SLOT && self.permits.available_permits() == 0 {
-            Err(Error::Busy { waiting: ahead, slots })
-        } else {
-            tokio::select! {
-                permit = tokio::time::timeout(QUEUE_DEADLINE, self.permits.clone().acquire_owned()) => match permit {
-                    Ok(Ok(p)) => Ok(p),
-                    Ok(Err(e)) => Err(Error::Docker(e.to_string())),
-                    Err(_) => Err(Error::Busy { waiting: ahead, slots }),
-                },
-                () = cancel.cancelled() => Err(Error::Cancelled),
-            }
-        };
-        self.queued.fetch_sub(1, Ordering::SeqCst);
-        result
     }
 }
 

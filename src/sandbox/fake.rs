@@ -35,6 +35,7 @@ fn copy(answer: &Result<Outcome, Error>) -> Result<Outcome, Error> {
             Err(Error::Unavailable { problem: problem.clone(), fix: fix.clone() })
         }
         Err(Error::Docker(detail)) => Err(Error::Docker(detail.clone())),
+        Err(Error::Remote(detail)) => Err(Error::Remote(detail.clone())),
         Err(Error::Busy { waiting, slots }) => Err(Error::Busy { waiting: *waiting, slots: *slots }),
         Err(Error::Cancelled) => Err(Error::Cancelled),
     }

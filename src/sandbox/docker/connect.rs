@@ -8,9 +8,6 @@ use bollard::Docker;
 
 use crate::sandbox::Error;
 
-/// The profile shipped in seccomp/, compiled in so the binary is self-contained.
-pub(crate) const EMBEDDED_PROFILE: &str = include_str!("../../../seccomp/run_python.json");
-
 pub(super) const SETUP_FIX: &str = "run `sudo scripts/setup-host` (installs Docker and gVisor runsc, registers the runtime, builds the image), then retry";
 
 /// The fix for a problem, by who can fix it.
@@ -27,7 +24,7 @@ pub(crate) fn load_profile(path: Option<&Path>) -> Result<String, Error> {
                 "fix JIRA_MCP_SECCOMP_PROFILE or unset it to use the built-in profile",
             )
         })?,
-        None => EMBEDDED_PROFILE.to_owned(),
+        None => crate::sandbox::SECCOMP_PROFILE.to_owned(),
     };
     let json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| unavailable(format!("the seccomp profile is not valid JSON ({e})"), "fix the profile file"))?;

@@ -1,18 +1,7 @@
 //! The sandbox checks of `jira-mcp doctor`: profile, daemon and runtime flags, image.
 
 use super::connect::{SETUP_FIX, connect_checked, load_profile};
-use crate::config::SandboxConfig;
-
-/// One line of `doctor` output.
-#[derive(Debug, Clone)]
-pub(crate) struct Check {
-    /// What was checked.
-    pub(crate) name: String,
-    /// Whether it passed.
-    pub(crate) ok: bool,
-    /// What was found, or what to do.
-    pub(crate) detail: String,
-}
+use crate::{config::SandboxConfig, sandbox::Check};
 
 /// The sandbox checks of `jira-mcp doctor`: daemon, runtime flags, image, profile.
 pub(crate) async fn diagnose(config: &SandboxConfig) -> Vec<Check> {
