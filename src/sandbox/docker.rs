@@ -57,8 +57,8 @@ use super::{
 use crate::{
     config::SandboxConfig,
     limits::{
-        RUN_CPUS, RUN_FILE_MIB, RUN_MEMORY_MIB, RUN_NOFILE, RUN_NPROC, RUN_SELF_STOP_GRACE_SECS, RUN_SHM_MIB, RUN_TMP_MIB,
-        RUN_UID,
+        RUN_CPUS, RUN_FILE_MIB, RUN_MEMORY_MIB, RUN_NOFILE, RUN_NPROC, RUN_SELF_STOP_GRACE_SECS, RUN_SHM_MIB,
+        RUN_TMP_MIB, RUN_UID,
     },
 };
 
@@ -477,7 +477,7 @@ mod tests {
 
     #[test]
     fn the_profile_lets_the_supervisor_name_only_nobody() {
-        let profile: serde_json::Value = serde_json::from_str(connect::EMBEDDED_PROFILE).unwrap();
+        let profile: serde_json::Value = serde_json::from_str(crate::sandbox::SECCOMP_PROFILE).unwrap();
         let rules = profile["syscalls"].as_array().unwrap();
         let rule = |name: &str| {
             let found: Vec<_> =
