@@ -7,6 +7,7 @@
 [
   "seccomp" # include_str! of seccomp/run_python.json (the embedded profile)
   "src/sandbox/docker/supervisor.py" # include_str! of the sandbox containers' PID 1
+  "src/sandbox/e2b/launcher.py" # include_str! of the E2B backend's in-VM hardening launcher
   "docs" # include_str! of docs/jql-reference.md; a test compares docs/tools.md
   "tests" # integration tests, tests/snapshots, tests/fixtures
   "README.md" # in case the crate docs include it
