@@ -132,6 +132,15 @@ mod tests {
     }
 
     #[test]
+    fn the_e2b_api_key_is_replaced_once_registered() {
+        let line = "E2B said: bad key e2b_scrubtest_4f1c9a in X-API-Key";
+        // Control: before registration the text passes unchanged.
+        assert_eq!(secrets(line), line);
+        register_secret(&SecretString::from("e2b_scrubtest_4f1c9a"));
+        assert_eq!(secrets(line), "E2B said: bad key [REDACTED] in X-API-Key");
+    }
+
+    #[test]
     fn log_lines_are_scrubbed_on_the_way_out() {
         register(&auth("ATATT3xLogTest4567"));
         let mut out = Scrubbing(Vec::new());

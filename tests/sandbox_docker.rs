@@ -36,8 +36,12 @@ use rmcp::{
 use sandbox_harness::{Backend, LABEL, Sandbox, connect_probe, docker, host_listener, image};
 use serde_json::json;
 
+/// Every labelled container on the host: these tests also watch the binary's containers.
 fn leftovers() -> Vec<String> {
-    sandbox_harness::leftovers(Backend::Docker)
+    docker(&["ps", "-a", "--filter", &format!("label={LABEL}"), "--format", "{{.Names}}"])
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 fn require_host() {

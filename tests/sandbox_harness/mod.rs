@@ -69,13 +69,31 @@ fn real_e2b() -> E2bConfig {
     E2bConfig::from_env(&Env::new(&lookup)).unwrap_or_else(|e| panic!("JIRA_MCP_TEST_SANDBOX=e2b: {e}"))
 }
 
+/// `pid:start time:pid namespace` of this process, as the Docker backend labels its containers.
+pub fn own_identity() -> String {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let start = stat.rsplit_once(')').unwrap().1.split_whitespace().nth(19).unwrap().to_owned();
+    let ns = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    let ns = ns.to_str().unwrap().trim_start_matches("pid:[").trim_end_matches(']').to_owned();
+    format!("{}:{start}:{ns}", std::process::id())
+}
+
 /// Sandboxes of ours alive now, by name or id.
 pub fn leftovers(backend: Backend) -> Vec<String> {
     let lines = |s: String| s.lines().map(str::to_owned).collect();
     match backend {
-        Backend::Docker => {
-            lines(docker(&["ps", "-a", "--filter", &format!("label={LABEL}"), "--format", "{{.Names}}"]))
-        }
+        // Only this test process's containers (the in-process server labels them with its
+        // owner identity): other test runs may share the Docker host.
+        Backend::Docker => lines(docker(&[
+            "ps",
+            "-a",
+            "--filter",
+            &format!("label={LABEL}"),
+            "--filter",
+            &format!("label=io.github.jira-mcp.owner={}", own_identity()),
+            "--format",
+            "{{.Names}}",
+        ])),
         Backend::E2bDouble => lines(docker(&[
             "ps",
             "-a",

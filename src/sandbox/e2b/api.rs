@@ -239,9 +239,15 @@ impl Api {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("jira-mcp/", env!("CARGO_PKG_VERSION")));
         let (builder, scheme, port) = match config.local_double {
-            Some(addr) if addr.ip().is_loopback() => {
-                (builder.dns_resolver(Arc::new(Loopback(addr))).no_proxy(), "http://", format!(":{}", addr.port()))
-            }
+            // Plain HTTP on loopback: no TLS roots are needed (the Nix build sandbox has none).
+            Some(addr) if addr.ip().is_loopback() => (
+                builder
+                    .dns_resolver(Arc::new(Loopback(addr)))
+                    .no_proxy()
+                    .tls_certs_only(Vec::<reqwest::Certificate>::new()),
+                "http://",
+                format!(":{}", addr.port()),
+            ),
             Some(addr) => {
                 return Err(ApiError::Transport {
                     what: "the local E2B double",
@@ -250,8 +256,13 @@ impl Api {
             }
             None => (builder.https_only(true), "https://", String::new()),
         };
-        let http =
-            builder.build().map_err(|e| ApiError::Transport { what: "the HTTP client", detail: e.to_string() })?;
+        let http = builder.build().map_err(|e| ApiError::Transport {
+            what: "the HTTP client",
+            detail: format!(
+                "{e}: no usable TLS root certificates? Set SSL_CERT_FILE to a PEM file of trusted CA certificates, \
+                 e.g. /etc/ssl/certs/ca-certificates.crt"
+            ),
+        })?;
         Ok(Self { http, key: config.api_key.clone(), domain: config.domain.clone(), scheme, port })
     }
 
