@@ -12,5 +12,4 @@
   "tests" # integration tests, tests/snapshots, tests/fixtures
   "README.md" # in case the crate docs include it
   "src/emulator/files" # include_bytes! of the demo site's attachments (screenshots, a PDF)
-  "src/sandbox/e2b/launcher.py" # include_str! of the E2B backend's in-VM hardening launcher
 ]
