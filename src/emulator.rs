@@ -27,6 +27,7 @@ mod permissions;
 mod respond;
 mod search;
 mod state;
+mod v2;
 mod work;
 
 use std::{
@@ -42,7 +43,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{any, get, post},
 };
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
@@ -242,6 +243,9 @@ fn router(state: AppState) -> Router {
         .route("/rest/agile/1.0/sprint/{id}/issue", post(agile::sprint_issues))
         .route("/rest/agile/1.0/backlog/issue", post(agile::backlog_issues))
         .fallback(not_found_route);
+    // REST v2: the same routes, with rich text as strings (other clients, e.g. the peer server, call v2).
+    let v3 = api.clone().with_state(state.clone());
+    let api = api.route("/rest/api/2/{*rest}", any(move |request: Request| v2::translate(v3.clone(), request)));
     // Each .layer() wraps what came before, so the last one is outermost:
     // count every arrival, then auth (401 before anything else), then faults and the burst limit.
     // `/_emulator/stats` is added after the layers: benchmarks read the request count

@@ -211,3 +211,87 @@ async fn search_body_is_as_strict_as_the_spec() {
         .unwrap();
     assert_eq!(resp.status(), 400, "startAt belongs to the removed search API");
 }
+
+/// REST v2 (what other clients such as mcp-atlassian call) is v3 with rich text as strings.
+#[tokio::test]
+async fn rest_v2_is_v3_with_rich_text_as_strings() {
+    let emu = common::emulator().await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", emu.url());
+    let auth = |r: reqwest::RequestBuilder| r.basic_auth(DEMO_EMAIL, Some(DEMO_TOKEN));
+
+    let v3: Value = auth(http.get(url("/rest/api/3/issue/DEMO-1?fields=description,summary")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v3["fields"]["description"]["type"], "doc", "control: v3 carries ADF");
+    let v2: Value = auth(http.get(url("/rest/api/2/issue/DEMO-1?fields=description,summary&updateHistory=true")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let description = v2["fields"]["description"].as_str().expect("v2 description is a string");
+    assert!(description.contains("Steps to reproduce"), "{description}");
+    assert_eq!(v2["fields"]["summary"], v3["fields"]["summary"]);
+
+    let created = auth(http.post(url("/rest/api/2/issue")))
+        .json(&json!({ "fields": { "project": { "key": "DEMO" }, "issuetype": { "name": "Task" },
+                                   "summary": "v2", "description": "Line one\n\n- a point" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    let key = created.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_owned();
+    let comment = auth(http.post(url(&format!("/rest/api/2/issue/{key}/comment"))))
+        .json(&json!({ "body": "A plain *comment*" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(comment.status(), 201);
+    assert_eq!(comment.json::<Value>().await.unwrap()["body"], "A plain *comment*");
+    let stored: Value = auth(http.get(url(&format!("/rest/api/3/issue/{key}?fields=description,comment"))))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["fields"]["description"]["type"], "doc", "a v2 string is stored as ADF");
+    assert_eq!(stored["fields"]["comment"]["comments"][0]["body"]["type"], "doc");
+
+    let missing = auth(http.get(url("/rest/api/2/issue/NOPE-1"))).send().await.unwrap();
+    assert_eq!(missing.status(), 404, "v3's errors come through unchanged");
+}
+
+#[tokio::test]
+async fn board_sprints_filter_by_state() {
+    let emu = common::emulator().await;
+    let get = |q: &'static str| {
+        let url = format!("{}/rest/agile/1.0/board/1/sprint{q}", emu.url());
+        async move {
+            let body: Value = reqwest::Client::new()
+                .get(url)
+                .basic_auth(DEMO_EMAIL, Some(DEMO_TOKEN))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["state"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(get("").await, ["closed", "active", "future"], "control: all without a filter");
+    assert_eq!(get("?state=active").await, ["active"]);
+    assert_eq!(get("?state=future,active").await, ["active", "future"]);
+}

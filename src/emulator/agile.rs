@@ -39,8 +39,20 @@ pub(crate) async fn boards(Query(q): Query<BoardQuery>) -> Response {
         .into_response()
 }
 
+/// The query of `GET /rest/agile/1.0/board/{id}/sprint`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SprintQuery {
+    /// Comma-separated states (`future`, `active`, `closed`); all when absent.
+    #[serde(default)]
+    state: Option<String>,
+}
+
 /// `GET /rest/agile/1.0/board/{id}/sprint`.
-pub(crate) async fn sprints(State(state): State<AppState>, Path(board): Path<u64>) -> Response {
+pub(crate) async fn sprints(
+    State(state): State<AppState>,
+    Path(board): Path<u64>,
+    Query(q): Query<SprintQuery>,
+) -> Response {
     if !BOARDS.iter().any(|b| b.0 == board) {
         return error_collection(
             StatusCode::NOT_FOUND,
@@ -51,8 +63,11 @@ pub(crate) async fn sprints(State(state): State<AppState>, Path(board): Path<u64
         return error_collection(StatusCode::BAD_REQUEST, &["The board does not support sprints"]);
     }
     let epoch = state.lock().data.epoch;
+    let wanted = |sprint_state: &str| {
+        q.state.as_deref().is_none_or(|states| states.split(',').any(|w| w.trim().eq_ignore_ascii_case(sprint_state)))
+    };
     let values: Vec<Value> =
-        SPRINTS.iter().filter(|s| s.1 == board).map(|s| catalog::sprint_json(s.0, epoch)).collect();
+        SPRINTS.iter().filter(|s| s.1 == board && wanted(s.3)).map(|s| catalog::sprint_json(s.0, epoch)).collect();
     Json(json!({ "startAt": 0, "maxResults": 50, "isLast": true, "values": values })).into_response()
 }
 
