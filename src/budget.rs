@@ -100,6 +100,13 @@ fn with_facts(f: impl FnOnce(&mut Facts)) {
     let _ = FACTS.try_with(|facts| f(&mut facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)));
 }
 
+/// Tokens of `text` in o200k_base, the approximation every report uses (for the scripts that
+/// count another server's output the same way, through `jira-mcp budget count`).
+#[must_use]
+pub fn count_tokens(text: &str) -> u64 {
+    count::tokens(text)
+}
+
 /// Counts one Jira request of the current tool call (no-op outside one).
 pub(crate) fn note_jira_request() {
     with_facts(|f| f.jira_requests += 1);
@@ -197,19 +204,31 @@ impl Recorder {
             tracing::warn!("telemetry is off for this process: {e}");
             return Self::off();
         }
+        Self::spawn(Some(store))
+    }
+
+    /// This recorder, or, when it records nothing, one that only counts tokens for `/metrics`
+    /// (an HTTP server with `JIRA_MCP_TELEMETRY=off` still shows operators its tokens per tool).
+    #[must_use]
+    pub fn or_metrics_only(self) -> Self {
+        if self.is_on() { self } else { Self::spawn(None) }
+    }
+
+    /// The thread that counts each result's tokens (for `/metrics`) and writes it to `store`, if any.
+    fn spawn(store: Option<store::Store>) -> Self {
         let (tx, rx) = std::sync::mpsc::channel::<Message>();
         let spawned = std::thread::Builder::new().name("telemetry".to_owned()).spawn(move || {
             // Build the encoding now, not when the first call's record arrives.
             let _ = count::tokens("");
-            let mut store = Some(store);
+            let mut store = store;
             for message in rx {
                 match message {
                     Message::Record(call, text) => {
-                        let Some(s) = store.as_mut() else { continue };
                         let tokens = count::tokens(&text);
                         crate::metrics::tool_tokens(&call.tool, tokens);
+                        let Some(s) = store.as_mut() else { continue };
                         if let Err(e) = s.insert(&call, text.len() as u64, tokens) {
-                            // Logged once: the store is dropped and later records are ignored.
+                            // Logged once: the store is dropped and later records only feed /metrics.
                             tracing::warn!("telemetry is off for this process: {e}");
                             store = None;
                         }
@@ -229,7 +248,7 @@ impl Recorder {
         }
     }
 
-    /// Whether calls are being recorded.
+    /// Whether calls are being recorded or counted.
     #[must_use]
     pub fn is_on(&self) -> bool {
         self.tx.is_some()

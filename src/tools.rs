@@ -181,6 +181,13 @@ impl JiraMcp {
         self
     }
 
+    /// Counts every result's tokens for `/metrics` even with telemetry off (the HTTP transport serves them).
+    #[must_use]
+    pub fn with_token_metrics(mut self) -> Self {
+        self.budget = self.budget.or_metrics_only();
+        self
+    }
+
     /// Waits until the telemetry of every call so far is written (tests, shutdown).
     pub fn flush_budget(&self) {
         self.budget.flush();

@@ -214,6 +214,29 @@ async fn metrics_need_the_token_and_carry_no_user_input() {
 }
 
 #[tokio::test]
+async fn result_tokens_reach_metrics_with_telemetry_off() {
+    let server = start(|_, config| config.telemetry.enabled = false).await;
+    let client = client_with(&server, TOKEN).await;
+    let r = client
+        .call_tool(CallToolRequestParams::new("get_issue").with_arguments(common::args(json!({ "key": "DEMO-1" }))))
+        .await
+        .unwrap();
+    assert_ne!(r.is_error, Some(true));
+    let metrics = format!("http://{}/metrics", server.addr);
+    let series = "jira_mcp_tool_result_tokens_count{tool=\"get_issue\"} 1";
+    let mut body = String::new();
+    // Counted on the telemetry thread, just after the result went out.
+    for _ in 0..50 {
+        body = reqwest::Client::new().get(&metrics).bearer_auth(TOKEN).send().await.unwrap().text().await.unwrap();
+        if body.contains(series) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("missing {series:?} in:\n{body}");
+}
+
+#[tokio::test]
 async fn foreign_host_and_origin_are_refused() {
     let server = start(|_, _| {}).await;
     let auth = format!("Bearer {TOKEN}");

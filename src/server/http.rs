@@ -446,6 +446,8 @@ pub async fn serve_listener(
     config: HttpConfig,
     ct: CancellationToken,
 ) {
+    // Operators read tokens per tool on /metrics whether or not the history is kept.
+    let server = server.with_token_metrics();
     let sweeper = server.clone();
     tokio::spawn(async move { sweeper.sweep_sandbox().await });
     let addr = listener.local_addr().unwrap_or(config.addr);
