@@ -70,6 +70,9 @@ enum BudgetAction {
         #[arg(long)]
         json: bool,
     },
+    /// Count o200k_base tokens as telemetry does: a JSON array of strings on stdin, their counts on stdout
+    /// (the benchmark scripts count another server's output the same way).
+    Count,
 }
 
 /// `7d`, `24h`, `90m` ago, or a date (UTC midnight), as Unix milliseconds.
@@ -108,6 +111,8 @@ enum Plan {
     Doctor { require_sandbox: bool },
     /// Only the emulator.
     Emulator { port: u16, burst: Option<u32>, extra_issues: usize },
+    /// Token counts of the texts on stdin.
+    BudgetCount,
     /// The telemetry report.
     BudgetReport {
         settings: jira_mcp::budget::Settings,
@@ -126,6 +131,7 @@ fn plan(command: Option<Command>, env: &Env<'_>) -> Result<Plan, config::Error> 
         Command::Demo { http: flag } => Plan::Demo { config: Config::demo(env)?, http: http(flag)? },
         Command::Doctor { require_sandbox } => Plan::Doctor { require_sandbox },
         Command::Emulator { port, burst, issues } => Plan::Emulator { port, burst, extra_issues: issues },
+        Command::Budget { action: BudgetAction::Count } => Plan::BudgetCount,
         Command::Budget { action: BudgetAction::Report { since, json } } => Plan::BudgetReport {
             settings: config::telemetry_from_env(env)?,
             tunables: config::tunables_from_env(env)?,
@@ -212,6 +218,16 @@ async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
             let verdict = jira_mcp::doctor::run(&Env::new(&env_lookup), &mut std::io::stdout().lock()).await;
             let ok = verdict.jira_ok && (verdict.sandbox_ok || !require_sandbox);
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Plan::BudgetCount => {
+            use std::io::{Read as _, Write as _};
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input)?;
+            let texts: Vec<String> =
+                serde_json::from_str(&input).context("budget count reads a JSON array of strings on stdin")?;
+            let counts: Vec<u64> = texts.iter().map(|t| jira_mcp::budget::count_tokens(t)).collect();
+            writeln!(std::io::stdout().lock(), "{}", serde_json::to_string(&counts)?)?;
+            Ok(ExitCode::SUCCESS)
         }
         Plan::BudgetReport { settings, tunables, since, since_ms, json } => {
             use std::io::Write as _;
