@@ -5,6 +5,7 @@ tools, and the emulator they run against."""
 from __future__ import annotations
 
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -14,8 +15,11 @@ from mcp_session import Session
 
 TASKS = [("triage", 20), ("standup", 20), ("investigate", 30), ("duplicates", 15), ("sprint", 5), ("write", 10)]
 AREAS = ["login", "checkout", "search", "reports", "billing", "notifications", "sync", "export", "admin", "API"]
-# How often a model fetches the rest when it was cut (per cap), and wants more than one page.
-FOLLOW = {"description": 0.6, "comments": 0.5, "page": 0.5}
+# How often a model needs a detail of an issue's description or comments, and wants more than one page.
+# The detail is equally likely anywhere in the text, so a cut that hides a share h of it is followed up
+# with probability FOLLOW × h (the model `jira-mcp budget report` prices caps with).
+FOLLOW = {"description": 0.7, "comments": 0.6, "page": 0.5}
+TRUNCATED = re.compile(r"\[description truncated: showing (\d+) of (\d+) characters")
 
 
 def free_port() -> int:
@@ -54,12 +58,13 @@ class Agent:
     def read_issue(self, key: str) -> None:
         text = self.call("get_issue", {"key": key})
         more: dict = {}
-        if "[description truncated" in text and self.rng.random() < FOLLOW["description"]:
+        cut = TRUNCATED.search(text)
+        if cut and self.rng.random() < FOLLOW["description"] * (1 - int(cut[1]) / int(cut[2])):
             more["description_max_chars"] = 50000
         marker = "## Comments ("
         if marker in text:
-            shown, total = text.split(marker, 1)[1].split(",", 1)[0].split(" of ")
-            if int(total) > int(shown) and self.rng.random() < FOLLOW["comments"]:
+            shown, total = (int(n) for n in text.split(marker, 1)[1].split(",", 1)[0].split(" of "))
+            if total > shown and self.rng.random() < FOLLOW["comments"] * (1 - shown / total):
                 more["max_comments"] = 50
         if more:
             self.followups += 1

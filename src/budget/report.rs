@@ -2,6 +2,12 @@
 //! figures, how often each cap cut and was followed up, and a recommended value
 //! for each tunable cap (the one that minimises the expected tokens per call,
 //! counting the follow-up calls a tighter cap causes).
+//!
+//! How many follow-ups a cap causes is modelled, not assumed constant: the detail a
+//! model needs from a cut text is equally likely anywhere in it, so a cut that hides
+//! a fraction `h` of the text is fetched again with probability `need × h`. `need`
+//! is estimated from the follow-ups seen at the current cap; a tighter cap hides
+//! more and is priced with more follow-ups.
 
 use std::{collections::BTreeMap, fmt::Write as _, path::Path};
 
@@ -232,13 +238,22 @@ impl Observation {
     fn unit_tokens(&self) -> f64 {
         (self.shown_bytes as f64 / self.shown.max(1) as f64) * (self.tokens / self.bytes)
     }
+
+    /// The share of the whole that a cap of `v` units hides (half when the whole is unknown).
+    fn hidden(&self, v: u64) -> f64 {
+        match self.total {
+            Some(total) if total > v => (total - v) as f64 / total as f64,
+            Some(_) => 0.0,
+            None => 0.5,
+        }
+    }
 }
 
 /// Expected tokens of the calls in `obs` had the cap been `v`: each shows
-/// min(total, v) units; one cut at `v` is followed, with probability `rate`, by
-/// a call that shows all of it; every call also costs [`CALL_TOKENS`]. Paged results (total unknown) are priced as the
-/// pages needed to read what the session read.
-fn expected_tokens(obs: &[Observation], v: u64, rate: f64, paged: bool) -> f64 {
+/// min(total, v) units; one cut at `v` is followed, with probability `need` × the share it
+/// hides, by a call that shows all of it; every call also costs [`CALL_TOKENS`]. Paged results (total unknown) are
+/// priced as the pages needed to read what the session read.
+fn expected_tokens(obs: &[Observation], v: u64, need: f64, paged: bool) -> f64 {
     obs.iter()
         .map(|o| {
             let u = o.unit_tokens();
@@ -251,7 +266,7 @@ fn expected_tokens(obs: &[Observation], v: u64, rate: f64, paged: bool) -> f64 {
             }
             let total = o.total.unwrap_or(o.shown);
             let first = CALL_TOKENS + overhead + total.min(v) as f64 * u;
-            if total > v { first + rate * (CALL_TOKENS + overhead + total as f64 * u) } else { first }
+            if total > v { first + need * o.hidden(v) * (CALL_TOKENS + overhead + total as f64 * u) } else { first }
         })
         .sum::<f64>()
         / obs.len().max(1) as f64
@@ -275,14 +290,16 @@ fn recommend(cap: Cap, var: &str, bounds: Bounds, now: u32, obs: &[Observation])
     let paged = cap == Cap::Page;
     let cut = obs.iter().filter(|o| o.total.is_none_or(|t| t > o.shown)).count();
     let followed = obs.iter().filter(|o| o.followed).count();
-    // Laplace's rule: a few cuts never followed up do not prove nobody needs the rest.
-    let rate = (followed as f64 + 1.0) / (cut as f64 + 2.0);
-    let cost_now = expected_tokens(obs, u64::from(now), rate, paged);
+    // How often the hidden part is needed, from the follow-ups at the current cap (Laplace's rule over the hidden
+    // shares: a few cuts never followed up do not prove nobody needs the rest).
+    let hidden: f64 = obs.iter().map(|o| o.hidden(u64::from(now))).sum();
+    let need = ((followed as f64 + 1.0) / (hidden + 2.0)).min(1.0);
+    let cost_now = expected_tokens(obs, u64::from(now), need, paged);
     let enough = obs.len() >= MIN_OBSERVATIONS;
     let (best, cost_best) = candidates(bounds, now)
         .into_iter()
         .filter(|_| enough)
-        .map(|v| (v, expected_tokens(obs, u64::from(v), rate, paged)))
+        .map(|v| (v, expected_tokens(obs, u64::from(v), need, paged)))
         // Ties (and gains under 1%) keep the current value.
         .fold((now, cost_now), |(bv, bc), (v, c)| if c < bc * 0.99 { (v, c) } else { (bv, bc) });
     let share = |n: usize| 100.0 * n as f64 / obs.len() as f64;
@@ -439,6 +456,28 @@ mod tests {
             build(&rows, &Tunables::default()).recommendations.into_iter().find(|r| r.cap == "description").unwrap();
         assert_eq!(rec.recommended, 4000, "nothing is gained by a lower cap on short text: {rec:?}");
         assert!(rec.reasoning.ends_with("(keep)"), "{}", rec.reasoning);
+    }
+
+    #[test]
+    fn a_tighter_cap_is_priced_with_the_follow_ups_it_causes() {
+        // One description of 8000 characters, cut at 4000: a cap of 1000 hides 7/8 of it instead of 1/2.
+        let obs = [Observation {
+            tokens: 1100.0,
+            bytes: 4400.0,
+            shown: 4000,
+            total: Some(8000),
+            shown_bytes: 4000,
+            followed: false,
+        }];
+        let first_read = |v: u64| CALL_TOKENS + 100.0 + v as f64 * obs[0].unit_tokens();
+        let follow_ups = |v: u64| expected_tokens(&obs, v, 0.5, false) - first_read(v);
+        assert!(
+            (follow_ups(1000) / follow_ups(4000) - 1.75).abs() < 1e-9,
+            "{} vs {}",
+            follow_ups(1000),
+            follow_ups(4000)
+        );
+        assert_eq!(follow_ups(8000), 0.0, "nothing hidden, nothing fetched again");
     }
 
     #[test]
