@@ -19,10 +19,17 @@ import sys
 import yaml
 
 # Environment variables that hold a secret: only their *_FILE forms may appear in a manifest.
-SECRET_VARS = {"JIRA_API_TOKEN", "JIRA_MCP_HTTP_TOKEN", "E2B_API_KEY", "JIRA_MCP_CONFIRM_KEY", "JIRA_MCP_REDIS_URL"}
+SECRET_VARS = {
+    "JIRA_API_TOKEN",
+    "JIRA_MCP_HTTP_TOKEN",
+    "E2B_API_KEY",
+    "JIRA_MCP_CONFIRM_KEY",
+    "JIRA_MCP_REDIS_URL",
+}
 SECRET_SUFFIXES = ("_TOKEN", "_KEY", "_PASSWORD", "_SECRET")
-# Seconds left for killing and removing sandboxes after the server's own drain.
-GRACE_MARGIN_SECS = 5
+# Seconds left after the server's own drain for killing and removing sandboxes (the E2B
+# backend's drain waits at most 10 s, docs/sandbox.md).
+GRACE_MARGIN_SECS = 10
 OUR_LABEL = "app.kubernetes.io/name"
 OUR_NAME = "jira-mcp"
 
@@ -41,74 +48,101 @@ def is_secret_var(name):
     return name in SECRET_VARS or name.endswith(SECRET_SUFFIXES)
 
 
-def policy(docs):
-    problems = []
-    config = {}
-    for cm in (d for d in docs if d.get("kind") == "ConfigMap"):
-        config.update(cm.get("data") or {})
-        problems += [f"ConfigMap {cm['metadata']['name']} holds the secret {k}" for k in cm.get("data") or {} if is_secret_var(k)]
-    problems += [f"a Secret object ({d['metadata']['name']}) is part of the manifests; secrets are created from files, never committed" for d in docs if d.get("kind") == "Secret"]
+def configmaps(docs):
+    return [d for d in docs if d.get("kind") == "ConfigMap"]
 
-    deploy = one(docs, "Deployment")
-    if deploy is None:
-        return problems + ["expected exactly one Deployment"]
-    pod = deploy["spec"]["template"]["spec"]
-    pod_labels = deploy["spec"]["template"]["metadata"].get("labels") or {}
-    containers = pod.get("containers") or []
-    mounts = [m["mountPath"].rstrip("/") + "/" for c in containers for m in c.get("volumeMounts") or []]
 
-    for c in containers:
-        defined = set()
-        for src in c.get("envFrom") or []:
-            ref = src.get("configMapRef") or {}
-            defined |= {k for cm in docs if cm.get("kind") == "ConfigMap" and cm["metadata"]["name"] == ref.get("name") for k in cm.get("data") or {}}
-        for var in c.get("env") or []:
-            name = var["name"]
-            if is_secret_var(name):
-                problems.append(f"container {c['name']}: {name} is an environment value; mount the secret and set {name}_FILE")
-            value = var.get("value")
-            if value is not None:
-                for ref in re.findall(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", value):
-                    if ref not in defined:
-                        problems.append(f"container {c['name']}: {name} uses $({ref}) before it is defined (Kubernetes leaves it unexpanded)")
-                if name.endswith("_FILE") and not any(value.startswith(m) for m in mounts):
-                    problems.append(f"container {c['name']}: {name}={value} is under no volume mount")
-            defined.add(name)
-        probes = {p: ((c.get(p) or {}).get("httpGet") or {}).get("path") for p in ("readinessProbe", "livenessProbe")}
-        if probes != {"readinessProbe": "/readyz", "livenessProbe": "/healthz"}:
-            problems.append(f"container {c['name']}: probes are {probes}; readiness must be /readyz (503 while draining), liveness /healthz")
+def no_secrets(docs):
+    for d in docs:
+        if d.get("kind") == "Secret":
+            yield f"a Secret ({d['metadata']['name']}) is in the manifests; Secrets are created from files"
+    for cm in configmaps(docs):
+        for key in cm.get("data") or {}:
+            if is_secret_var(key):
+                yield f"ConfigMap {cm['metadata']['name']} holds the secret {key}"
 
+
+def container_rules(docs, container, mounts):
+    """Secret env values, $(VAR) order, *_FILE paths, probe paths."""
+    name = f"container {container['name']}"
+    defined = set()
+    for src in container.get("envFrom") or []:
+        ref = (src.get("configMapRef") or {}).get("name")
+        for cm in configmaps(docs):
+            if cm["metadata"]["name"] == ref:
+                defined |= set(cm.get("data") or {})
+    for var in container.get("env") or []:
+        if is_secret_var(var["name"]):
+            yield f"{name}: {var['name']} is an environment value; mount the secret and set {var['name']}_FILE"
+        value = var.get("value") or ""
+        for ref in re.findall(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", value):
+            if ref not in defined:
+                yield f"{name}: {var['name']} uses $({ref}) before it is defined (Kubernetes leaves it as is)"
+        if var["name"].endswith("_FILE") and not any(value.startswith(m) for m in mounts):
+            yield f"{name}: {var['name']}={value} is under no volume mount"
+        defined.add(var["name"])
+    probes = {p: ((container.get(p) or {}).get("httpGet") or {}).get("path") for p in ("readinessProbe", "livenessProbe")}
+    if probes != {"readinessProbe": "/readyz", "livenessProbe": "/healthz"}:
+        yield f"{name}: probes are {probes}; readiness must be /readyz (503 while draining), liveness /healthz"
+
+
+def fleet_rules(docs, pod, config):
+    """The drain fits the grace period; the Redis-down divisor covers the autoscaler."""
     try:
-        needed = int(config["JIRA_MCP_HTTP_DRAIN_DELAY_SECS"]) + int(config["JIRA_MCP_HTTP_DRAIN_SECS"]) + GRACE_MARGIN_SECS
-        grace = int(pod.get("terminationGracePeriodSeconds", 30))
-        if grace < needed:
-            problems.append(f"terminationGracePeriodSeconds {grace} < drain delay + drain + {GRACE_MARGIN_SECS} = {needed}: the kubelet would kill calls the server is still draining")
+        drain = int(config["JIRA_MCP_HTTP_DRAIN_DELAY_SECS"]) + int(config["JIRA_MCP_HTTP_DRAIN_SECS"])
     except (KeyError, ValueError) as e:
-        problems.append(f"the ConfigMap lacks a numeric drain setting ({e})")
-
+        yield f"the ConfigMap lacks a numeric drain setting ({e})"
+    else:
+        grace = int(pod.get("terminationGracePeriodSeconds", 30))
+        if grace < drain + GRACE_MARGIN_SECS:
+            yield (
+                f"terminationGracePeriodSeconds {grace} < drain delay + drain + {GRACE_MARGIN_SECS} = "
+                f"{drain + GRACE_MARGIN_SECS}: the kubelet would kill calls the server is still draining"
+            )
     hpa = one(docs, "HorizontalPodAutoscaler")
-    if hpa is not None:
-        try:
-            divisor = int(config["JIRA_MCP_FLEET_REPLICAS"])
-        except (KeyError, ValueError):
-            divisor = 0
-        if divisor < hpa["spec"]["maxReplicas"]:
-            problems.append(f"JIRA_MCP_FLEET_REPLICAS={divisor or 'unset'} < the autoscaler's maxReplicas {hpa['spec']['maxReplicas']}: without Redis the fleet would exceed the Jira rate")
+    replicas = config.get("JIRA_MCP_FLEET_REPLICAS", "")
+    if hpa is not None and not (replicas.isdigit() and int(replicas) >= hpa["spec"]["maxReplicas"]):
+        yield (
+            f"JIRA_MCP_FLEET_REPLICAS={replicas or 'unset'} < the autoscaler's maxReplicas "
+            f"{hpa['spec']['maxReplicas']}: without Redis the fleet would exceed the Jira rate"
+        )
 
-    def selects_pods(selector):
-        labels = (selector or {}).get("matchLabels") or selector or {}
-        return bool(labels) and all(pod_labels.get(k) == v for k, v in labels.items())
 
+def selector_rules(docs, deploy):
+    """Every selector selects the pods; no NetworkPolicy peer selector carries our own label."""
+    pod_labels = deploy["spec"]["template"]["metadata"].get("labels") or {}
     targets = [("Deployment", deploy["spec"]["selector"])]
-    targets += [(d["kind"] + " " + d["metadata"]["name"], d["spec"].get("selector") or d["spec"].get("podSelector")) for d in docs if d.get("kind") in ("Service", "PodDisruptionBudget", "NetworkPolicy")]
-    problems += [f"{what}: its selector {sel} does not select the pods (labels {pod_labels})" for what, sel in targets if not selects_pods(sel)]
-
+    for d in docs:
+        if d.get("kind") in ("Service", "PodDisruptionBudget", "NetworkPolicy"):
+            targets.append((f"{d['kind']} {d['metadata']['name']}", d["spec"].get("selector") or d["spec"].get("podSelector")))
+    for what, selector in targets:
+        labels = (selector or {}).get("matchLabels") or selector or {}
+        if not labels or any(pod_labels.get(k) != v for k, v in labels.items()):
+            yield f"{what}: its selector {selector} does not select the pods (labels {pod_labels})"
     for np in (d for d in docs if d.get("kind") == "NetworkPolicy"):
         for rule in (np["spec"].get("ingress") or []) + (np["spec"].get("egress") or []):
             for peer in rule.get("from") or rule.get("to") or []:
                 peer_labels = (peer.get("podSelector") or {}).get("matchLabels") or {}
                 if peer_labels.get(OUR_LABEL) == OUR_NAME:
-                    problems.append(f"NetworkPolicy {np['metadata']['name']}: a peer selector {peer_labels} carries our own label (kustomize includeSelectors?), so it matches no peer")
+                    yield (
+                        f"NetworkPolicy {np['metadata']['name']}: the peer selector {peer_labels} carries our own "
+                        "label (kustomize includeSelectors?), so it matches no peer"
+                    )
+
+
+def policy(docs):
+    problems = list(no_secrets(docs))
+    deploy = one(docs, "Deployment")
+    if deploy is None:
+        return problems + ["expected exactly one Deployment"]
+    pod = deploy["spec"]["template"]["spec"]
+    config = {k: v for cm in configmaps(docs) for k, v in (cm.get("data") or {}).items()}
+    containers = pod.get("containers") or []
+    mounts = [m["mountPath"].rstrip("/") + "/" for c in containers for m in c.get("volumeMounts") or []]
+    for container in containers:
+        problems += container_rules(docs, container, mounts)
+    problems += fleet_rules(docs, pod, config)
+    problems += selector_rules(docs, deploy)
     return problems
 
 
@@ -126,6 +160,11 @@ def mutate(name, docs):
     elif name == "peer-selector":
         np = next(d for d in docs if d.get("kind") == "NetworkPolicy")
         np["spec"]["egress"][0]["to"][0]["podSelector"]["matchLabels"][OUR_LABEL] = OUR_NAME
+    elif name == "hpa-max":
+        one(docs, "HorizontalPodAutoscaler")["spec"]["maxReplicas"] = 12
+    elif name == "env-order":
+        env = container["env"]
+        env.append(env.pop(next(i for i, v in enumerate(env) if v["name"] == "POD_IP")))
     else:
         sys.exit(f"unknown mutant {name}")
     return docs
@@ -135,18 +174,29 @@ def checkov(report_path, docs_path):
     with open(report_path, encoding="utf-8") as f:
         report = json.load(f)
     reports = report if isinstance(report, list) else [report]
-    summary = {k: sum(r["summary"][k] for r in reports) for k in ("passed", "failed", "skipped", "parsing_errors", "resource_count")}
+    keys = ("passed", "failed", "skipped", "parsing_errors", "resource_count")
+    summary = {k: sum(r["summary"][k] for r in reports) for k in keys}
     docs = load(docs_path)
     failed = [f"{c['check_id']} {c['check_name']} ({c['resource']})" for r in reports for c in r["results"]["failed_checks"]]
-    print(f"checkov {docs_path.rsplit('/', 1)[-1]}: {summary['passed']} passed, {summary['failed']} failed, {summary['skipped']} skipped over {summary['resource_count']} resources")
+    print(
+        f"checkov {docs_path.rsplit('/', 1)[-1]}: {summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['skipped']} skipped over {summary['resource_count']} resources"
+    )
     for line in failed:
         print(f"  FAILED {line}")
     # checkov counts a Pod per Deployment and has checks for only some kinds: every object must
     # have been parsed, and the workload itself must have been checked.
     checked = {c["resource"] for r in reports for key in ("passed_checks", "failed_checks") for c in r["results"][key]}
-    workloads = {f"Deployment.{d['metadata'].get('namespace', 'default')}.{d['metadata']['name']}" for d in docs if d.get("kind") == "Deployment"}
+    workloads = {
+        f"Deployment.{d['metadata'].get('namespace', 'default')}.{d['metadata']['name']}"
+        for d in docs
+        if d.get("kind") == "Deployment"
+    }
     if summary["parsing_errors"] or summary["resource_count"] < len(docs) or not workloads <= checked:
-        print(f"  checkov parsed {summary['resource_count']} resources for {len(docs)} objects ({summary['parsing_errors']} parsing errors); unchecked: {sorted(workloads - checked)}")
+        print(
+            f"  checkov parsed {summary['resource_count']} resources for {len(docs)} objects "
+            f"({summary['parsing_errors']} parsing errors); unchecked: {sorted(workloads - checked)}"
+        )
         return 1
     return 1 if failed else 0
 
