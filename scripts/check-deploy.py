@@ -160,6 +160,9 @@ def mutate(name, docs):
     elif name == "peer-selector":
         np = next(d for d in docs if d.get("kind") == "NetworkPolicy")
         np["spec"]["egress"][0]["to"][0]["podSelector"]["matchLabels"][OUR_LABEL] = OUR_NAME
+    elif name == "relative-telemetry":
+        for cm in configmaps(docs):
+            cm["data"]["JIRA_MCP_TELEMETRY_DB"] = "telemetry.db"
     elif name == "hpa-max":
         one(docs, "HorizontalPodAutoscaler")["spec"]["maxReplicas"] = 12
     elif name == "env-order":
