@@ -7,6 +7,9 @@
 #   packages.<system>.sandbox-image       run_python image, a script that streams
 #                                         it: ./result | docker load
 #                                         (nix/sandbox-image.nix)
+#   packages.<system>.server-image        the server as an OCI image for
+#                                         Kubernetes (deploy/kubernetes), same
+#                                         streaming script (nix/server-image.nix)
 #   apps.<system>.default / .demo         nix run / nix run .#demo (stdio)
 #   checks.<system>.*                     build clippy doc fmt nextest audit deny
 #                                         nixpkgs-fmt deadnix vm (nix/vm-test.nix)
@@ -52,6 +55,7 @@
 
           server = pkgs.callPackage ./nix/package.nix { inherit craneLib advisory-db; };
           sandbox-image = pkgs.callPackage ./nix/sandbox-image.nix { };
+          server-image = pkgs.callPackage ./nix/server-image.nix { server = server.package; };
           jira-mcp = pkgs.callPackage ./nix/wrapper.nix {
             unwrapped = server.package;
             sandboxImage = sandbox-image;
@@ -77,7 +81,7 @@
         {
           packages = {
             default = jira-mcp;
-            inherit jira-mcp sandbox-image;
+            inherit jira-mcp sandbox-image server-image;
             jira-mcp-unwrapped = server.package;
           };
 
