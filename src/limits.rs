@@ -41,7 +41,7 @@ pub(crate) const STALE_DAYS: Bounds = Bounds { min: 1, max: 365, default: 14 };
 /// Characters of description `get_issue` shows.
 pub(crate) const DESCRIPTION_CHARS: Bounds = Bounds { min: 100, max: 50_000, default: 4000 };
 /// Newest comments `get_issue` shows.
-pub(crate) const COMMENTS: Bounds = Bounds { min: 0, max: 50, default: 5 };
+pub(crate) const COMMENTS: Bounds = Bounds { min: 0, max: 50, default: 15 };
 /// Largest page asked of Jira when a tool scans many issues (Jira's own maximum with fields).
 pub(crate) const JIRA_SCAN_PAGE: u32 = 100;
 
