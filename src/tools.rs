@@ -91,7 +91,17 @@ impl JiraMcp {
         if let Some(fleet) = &fleet {
             client = client.in_fleet(&config.jira, fleet.clone(), config.fleet.replicas);
         }
-        let sandbox = sandbox::for_config(&config.sandbox);
+        // Fleet-wide run_python slots: JIRA_MCP_SANDBOX_FLEET_CONCURRENCY, else what the fleet
+        // runs without Redis (per-process slots times the replicas).
+        let fleet_slots = config.fleet.sandbox_slots.map_or_else(
+            || {
+                u32::try_from(config.sandbox.concurrency)
+                    .unwrap_or(u32::MAX)
+                    .saturating_mul(config.fleet.replicas.get())
+            },
+            std::num::NonZeroU32::get,
+        );
+        let sandbox = sandbox::for_config(&config.sandbox, fleet.clone().map(|f| (f, fleet_slots)));
         let mut server = Self::with_parts(config, Jira::new(client), sandbox);
         server.confirm = Arc::new(ConfirmStore::new(config.fleet.confirm_key.as_ref(), fleet));
         server.budget = crate::budget::Recorder::start(&config.telemetry);
