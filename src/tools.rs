@@ -87,6 +87,12 @@ impl JiraMcp {
             Some(url) => Some(Fleet::new(url).map_err(|e| BuildError(format!("JIRA_MCP_REDIS_URL: {e}")))?),
             None => None,
         };
+        if fleet.is_some() && config.fleet.confirm_key.is_none() {
+            tracing::warn!(
+                "JIRA_MCP_REDIS_URL is set without JIRA_MCP_CONFIRM_KEY: each replica signs confirm tokens with its own \
+                 random key, so a delete previewed on one replica cannot be confirmed on another"
+            );
+        }
         let mut client = jira::Client::new(&config.jira).map_err(|e| BuildError(e.to_string()))?;
         if let Some(fleet) = &fleet {
             client = client.in_fleet(&config.jira, fleet.clone(), config.fleet.replicas);
