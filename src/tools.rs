@@ -35,6 +35,7 @@ use crate::{
     config::Config,
     confirm::ConfirmStore,
     error::ToolError,
+    fleet::Fleet,
     jira::{self, Jira},
     sandbox::{self, Sandbox},
 };
@@ -78,10 +79,37 @@ impl JiraMcp {
     ///
     /// # Errors
     /// When the HTTP client cannot be created (TLS backend failure).
+    ///
+    /// With `JIRA_MCP_REDIS_URL`, the rate budget, 429 pauses and confirm-token single use are
+    /// the fleet's (see `crate::fleet`).
     pub fn new(config: &Config) -> Result<Self, BuildError> {
-        let client = jira::Client::new(&config.jira).map_err(|e| BuildError(e.to_string()))?;
-        let sandbox = sandbox::for_config(&config.sandbox);
+        let fleet = match &config.fleet.redis_url {
+            Some(url) => Some(Fleet::new(url).map_err(|e| BuildError(format!("JIRA_MCP_REDIS_URL: {e}")))?),
+            None => None,
+        };
+        if fleet.is_some() && config.fleet.confirm_key.is_none() {
+            tracing::warn!(
+                "JIRA_MCP_REDIS_URL is set without JIRA_MCP_CONFIRM_KEY: each replica signs confirm tokens with its own \
+                 random key, so a delete previewed on one replica cannot be confirmed on another"
+            );
+        }
+        let mut client = jira::Client::new(&config.jira).map_err(|e| BuildError(e.to_string()))?;
+        if let Some(fleet) = &fleet {
+            client = client.in_fleet(&config.jira, fleet.clone(), config.fleet.replicas);
+        }
+        // Fleet-wide run_python slots: JIRA_MCP_SANDBOX_FLEET_CONCURRENCY, else what the fleet
+        // runs without Redis (per-process slots times the replicas).
+        let fleet_slots = config.fleet.sandbox_slots.map_or_else(
+            || {
+                u32::try_from(config.sandbox.concurrency)
+                    .unwrap_or(u32::MAX)
+                    .saturating_mul(config.fleet.replicas.get())
+            },
+            std::num::NonZeroU32::get,
+        );
+        let sandbox = sandbox::for_config(&config.sandbox, fleet.clone().map(|f| (f, fleet_slots)));
         let mut server = Self::with_parts(config, Jira::new(client), sandbox);
+        server.confirm = Arc::new(ConfirmStore::new(config.fleet.confirm_key.as_ref(), fleet));
         server.budget = crate::budget::Recorder::start(&config.telemetry);
         Ok(server)
     }
@@ -131,7 +159,7 @@ impl JiraMcp {
         Self {
             jira: jira.restricted_to(config.projects.clone()),
             site: config.jira.site().into(),
-            confirm: Arc::new(ConfirmStore::default()),
+            confirm: Arc::new(ConfirmStore::new(config.fleet.confirm_key.as_ref(), None)),
             sandbox,
             sandbox_timeout: config.sandbox.max_timeout,
             hidden: Arc::new(hidden),

@@ -7,7 +7,7 @@
     reason = "the Jira client is the one module that talks HTTP to Jira"
 )]
 
-use std::{sync::Arc, time::Duration};
+use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use governor::Quota;
 use reqwest::{Method, StatusCode, header::HeaderMap};
@@ -19,7 +19,16 @@ use super::{
     error::{Error, body_message},
     gate::Gate,
 };
-use crate::config::{Auth, JiraConfig};
+use crate::{
+    config::{Auth, JiraConfig},
+    fleet::{Fleet, SharedRate},
+};
+
+mod redirect;
+
+#[cfg(test)]
+use redirect::redirect_allowed;
+use redirect::{location_origin, redirect_policy};
 
 tokio::task_local! {
     /// When the current tool call stops retrying (set by [`with_retry_budget`]).
@@ -59,6 +68,14 @@ pub(crate) enum Body<'a> {
     },
 }
 
+/// What [`Client::retry_delay`] decided.
+struct RetryDelay {
+    /// Wait this long and retry; `None`: give up.
+    retry_in: Option<Duration>,
+    /// A 429's pause, to share with the fleet.
+    pause: Option<Duration>,
+}
+
 /// An answered request: the status, the `Content-Type` and the (capped) body.
 struct Reply {
     status: StatusCode,
@@ -81,50 +98,6 @@ pub(crate) struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client").field("base", &self.base).field("auth", &self.auth).finish_non_exhaustive()
-    }
-}
-
-/// Jira Cloud's media service: attachment downloads of `*.atlassian.net` sites redirect there.
-const MEDIA_HOST: &str = "api.media.atlassian.com";
-/// Redirects followed in a row before the request fails.
-const MAX_REDIRECTS: usize = 5;
-
-/// Whether a redirect away from the site `base` to `to` may be followed: to the same
-/// origin (scheme, host, port), or over https to Jira Cloud's media service when the site
-/// is on Jira Cloud. Anything else stops, and the 3xx becomes [`Error::Redirected`]: a
-/// response can never send this server to a host it names.
-fn redirect_allowed(base: &reqwest::Url, to: &reqwest::Url) -> bool {
-    let https_to = |u: &reqwest::Url, host: &str| {
-        u.scheme() == "https" && u.port_or_known_default() == Some(443) && u.host_str() == Some(host)
-    };
-    // A site's own address, or the API gateway scoped tokens use (`Url` lowercases hosts).
-    let cloud = base.scheme() == "https"
-        && base.host_str().is_some_and(|h| h.ends_with(".atlassian.net") || h == "api.atlassian.com");
-    base.origin() == to.origin() || (cloud && https_to(to, MEDIA_HOST))
-}
-
-/// The redirect policy for the site `base` (see [`redirect_allowed`]).
-fn redirect_policy(base: &str) -> reqwest::redirect::Policy {
-    let Ok(base) = reqwest::Url::parse(base) else { return reqwest::redirect::Policy::none() };
-    reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() > MAX_REDIRECTS {
-            attempt.error(format!("more than {MAX_REDIRECTS} redirects in a row"))
-        } else if redirect_allowed(&base, attempt.url()) {
-            attempt.follow()
-        } else {
-            attempt.stop()
-        }
-    })
-}
-
-/// `scheme://host:port` of a redirect's `Location` (relative to `url`), for messages:
-/// the path and query of a foreign address are not repeated.
-fn location_origin(headers: &HeaderMap, url: &str) -> String {
-    let location = headers.get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let target = reqwest::Url::parse(url).and_then(|base| base.join(location));
-    match target {
-        Ok(t) if t.host_str().is_some() => t.origin().ascii_serialization(),
-        _ => "an address that is not a URL".to_owned(),
     }
 }
 
@@ -180,6 +153,25 @@ impl Client {
         })
     }
 
+    /// The same client drawing from the fleet's rate budget for this site and account
+    /// (`JIRA_MCP_RATE_LIMIT`/`_BURST` are then the fleet's), sharing 429 pauses with it.
+    pub(crate) fn in_fleet(mut self, config: &JiraConfig, fleet: Fleet, replicas: NonZeroU32) -> Self {
+        // The account, never its secret: the email, or for a bearer token (no email) a hash of it,
+        // which `SharedRate` hashes again with the site into the key.
+        let account = match &config.auth {
+            Auth::Basic { email, .. } => format!("basic:{}", email.to_lowercase()),
+            Auth::Bearer(token) => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(token.expose_secret().as_bytes());
+                format!("bearer:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            }
+        };
+        let quota = Quota::per_second(config.rate_per_second).allow_burst(config.burst);
+        let shared = SharedRate::new(fleet, &self.base, &account, config.rate_per_second, config.burst, replicas);
+        self.gate = Arc::new(Gate::new(quota).shared(shared));
+        self
+    }
+
     /// Replaces the retry policy (tests use short backoffs).
     #[cfg(test)]
     pub(crate) fn with_retry(mut self, retry: RetryPolicy) -> Self {
@@ -227,7 +219,7 @@ impl Client {
     }
 
     /// GET raw bytes (an attachment's content), following only the redirects
-    /// [`redirect_allowed`] accepts (the site itself, or its media service), and
+    /// [`redirect::redirect_allowed`] accepts (the site itself, or its media service), and
     /// reading at most `cap` bytes: a larger declared length is refused before
     /// the body is read, a longer stream is cut ([`Error::Oversized`]).
     pub(crate) async fn get_bytes(&self, path: &str, cap: u64) -> Result<Vec<u8>, Error> {
@@ -309,7 +301,13 @@ impl Client {
                     self.gate.answered();
                     None
                 }
-                Err(failure) => self.retry_delay(failure, attempt, idempotent, deadline, sent),
+                Err(failure) => {
+                    let delay = self.retry_delay(failure, attempt, idempotent, deadline, sent);
+                    if let Some(pause) = delay.pause {
+                        self.gate.share_pause(pause).await;
+                    }
+                    delay.retry_in
+                }
             };
             match (outcome, retry_in) {
                 (Ok(reply), _) => return Ok(reply),
@@ -381,7 +379,7 @@ impl Client {
         }
     }
 
-    /// How long to wait before the next attempt, or `None` to give up now.
+    /// How long to wait before the next attempt (`None`: give up now), and the pause a 429 set.
     fn retry_delay(
         &self,
         failure: &Failure,
@@ -389,18 +387,25 @@ impl Client {
         idempotent: bool,
         deadline: Instant,
         sent: Instant,
-    ) -> Option<Duration> {
+    ) -> RetryDelay {
         if let Failure::Status { status, headers, .. } = failure
             && *status == StatusCode::TOO_MANY_REQUESTS
         {
             // Every caller waits now, not only this one.
             let pause = self.gate.throttled(retry_after(headers), sent);
             // Atlassian: retry only idempotent requests, only with a Retry-After, and wait at least that long.
-            retry_after(headers)?;
             // The shared pause spaces these retries out, so a read may take a few more of them.
-            return (idempotent && attempt < self.retry.attempts * 2 && Instant::now() + pause < deadline)
-                .then_some(Duration::ZERO);
+            let retry_in = retry_after(headers).and(
+                (idempotent && attempt < self.retry.attempts * 2 && Instant::now() + pause < deadline)
+                    .then_some(Duration::ZERO),
+            );
+            return RetryDelay { retry_in, pause: Some(pause) };
         }
+        RetryDelay { retry_in: self.backoff_delay(failure, attempt, idempotent, deadline), pause: None }
+    }
+
+    /// How long to wait before retrying a failure other than a 429, or `None` to give up now.
+    fn backoff_delay(&self, failure: &Failure, attempt: u32, idempotent: bool, deadline: Instant) -> Option<Duration> {
         if !idempotent || attempt >= self.retry.attempts {
             return None;
         }
