@@ -63,6 +63,14 @@ pub(crate) enum ToolError {
          those, or tell the user; the operator sets each token's scope in JIRA_MCP_HTTP_TOKEN_FILE"
     )]
     OutOfScope { tool: String, token: String, allowed: String },
+    /// The HTTP server's drain (SIGTERM) ran out of time before the call finished.
+    #[error(
+        "The call to {tool} was cancelled: this server is shutting down (a replica stop) and the call ran past the \
+         drain bound (JIRA_MCP_HTTP_DRAIN_SECS); a run_python sandbox of it was removed. Retry the call: another \
+         replica, or this server once restarted, will serve it{}",
+        if *writes { ". It writes to Jira: check the issue first, the change may have been made before the cut" } else { "" }
+    )]
+    Drained { tool: String, writes: bool },
 }
 
 impl ToolError {
@@ -77,6 +85,7 @@ impl ToolError {
             Self::ReadOnly { .. } => "read_only",
             Self::NoPermission { .. } => "no_permission",
             Self::OutOfScope { .. } => "out_of_scope",
+            Self::Drained { .. } => "drained",
         }
     }
 

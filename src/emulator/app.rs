@@ -60,6 +60,11 @@ pub enum Shape {
     },
     /// A 200 JSON answer whose headers arrive and whose body never finishes.
     SlowBody,
+    /// Jira's own answer, this many milliseconds late (a slow site); not a misbehaviour.
+    Delay {
+        /// The wait before the request is handled.
+        millis: u64,
+    },
     /// A 200 JSON answer of `bytes` bytes of garbage, streamed; with `Content-Length` only if `declare`.
     Huge {
         /// Size of the body.

@@ -38,8 +38,6 @@ pub(crate) struct Limits {
     pub(crate) idle_timeout: Duration,
 }
 
-/// Longest wait at shutdown for connections to finish their responses.
-const DRAIN: Duration = Duration::from_secs(10);
 /// Pause after a failed accept (e.g. out of file descriptors) before the next.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
@@ -166,9 +164,28 @@ impl Registry {
     }
 }
 
+/// The connections still open after the listener closed.
+#[derive(Debug, Clone)]
+pub(crate) struct Open(Arc<Registry>);
+
+impl Open {
+    /// Waits until every connection has closed, at most `within`; false if some are left.
+    pub(crate) async fn closed(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while self.0.open() > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(ACCEPT_BACKOFF).await;
+        }
+        true
+    }
+}
+
 /// Accepts connections and serves `app` on each until `shutdown` is cancelled;
-/// then stops accepting, lets responses in flight finish (at most 10 s) and returns.
-pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown: CancellationToken) {
+/// then closes the listener, asks every connection to close once its response in
+/// flight is sent (idle ones close at once), and returns the connections still open.
+pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown: CancellationToken) -> Open {
     let registry = Arc::new(Registry::default());
     loop {
         let stream = tokio::select! {
@@ -195,10 +212,8 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, sh
             registry.remove(id);
         });
     }
-    let deadline = Instant::now() + DRAIN;
-    while registry.open() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(ACCEPT_BACKOFF).await;
-    }
+    drop(listener);
+    Open(registry)
 }
 
 /// Serves one connection until it ends, is evicted, idles out, or shuts down.
