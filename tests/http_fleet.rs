@@ -210,6 +210,10 @@ async fn a_request_arriving_while_the_listener_closes_gets_a_retryable_503() {
     slow_issue(&emu, "DEMO-1", Shape::Delay { millis: 3000 });
     let url = server.url("/mcp");
     let in_flight = tokio::spawn(async move { reply(rpc(&url, &[], &get_issue(1, "DEMO-1")).await).await });
+    // A client with a kept-alive connection from before the stop.
+    let pooled_before = reqwest::Client::new();
+    let r = pooled_before.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.text().await.unwrap(), "ok");
     // A client that has sent half a request head when the stop comes.
     let mut half = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     half.write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
@@ -236,6 +240,17 @@ async fn a_request_arriving_while_the_listener_closes_gets_a_retryable_503() {
             && answer.contains("shutting down; retry the request"),
         "{answer}"
     );
+    // A connection kept alive from before the stop is not closed under the client
+    // (a proxy may be sending on it): its next request gets the same 503.
+    let pooled = pooled_before.post(server.url("/mcp")).header("Authorization", format!("Bearer {TOKEN}"));
+    let r = pooled
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .body(initialize().to_string())
+        .send()
+        .await
+        .expect("the kept-alive connection answers");
+    assert_eq!((r.status().as_u16(), r.headers()["retry-after"].to_str().unwrap()), (503, "1"));
     let (is_error, text) = tool_text(&in_flight.await.unwrap());
     assert!(!is_error && text.contains("DEMO-1"), "{text}");
 }

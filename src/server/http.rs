@@ -483,14 +483,17 @@ pub async fn serve_listener(
         header_timeout: config.header_timeout,
         idle_timeout: config.idle_timeout,
     };
-    let closing = CancellationToken::new();
-    let accepting = tokio::spawn(accept::serve(listener, app, limits, closing.clone()));
+    let (stop_accepting, close) = (CancellationToken::new(), CancellationToken::new());
+    let accepting = tokio::spawn(accept::serve(listener, app, limits, stop_accepting.clone(), close.clone()));
     stop.cancelled().await;
     drain.set_unready();
     tracing::info!(delay_secs = config.drain_delay.as_secs(), "draining: /readyz answers 503, still serving");
     tokio::time::sleep(config.drain_delay).await;
+    // Open connections stay open: a request on one gets 503 + Connection: close from
+    // the drain gate. Closing them now would race a proxy that is just sending a
+    // request on a kept-alive connection (nginx answers its client 502 then).
     drain.set_closing();
-    closing.cancel();
+    stop_accepting.cancel();
     let open = accepting.await.ok();
     tracing::info!(
         calls = drain.calls(),
@@ -509,6 +512,7 @@ pub async fn serve_listener(
         tracing::warn!(calls = drain.calls(), "calls still running after cancellation; ending the sessions");
     }
     sessions.cancel();
+    close.cancel();
     if let Some(open) = open
         && !open.closed(CLOSE_WAIT).await
     {

@@ -182,10 +182,17 @@ impl Open {
     }
 }
 
-/// Accepts connections and serves `app` on each until `shutdown` is cancelled;
-/// then closes the listener, asks every connection to close once its response in
-/// flight is sent (idle ones close at once), and returns the connections still open.
-pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown: CancellationToken) -> Open {
+/// Accepts connections and serves `app` on each until `stop_accepting` is
+/// cancelled; then closes the listener and returns the connections still open.
+/// They go on (a request on one still reaches `app`) until `close` is cancelled:
+/// then each closes once its response in flight is sent, idle ones at once.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    stop_accepting: CancellationToken,
+    close: CancellationToken,
+) -> Open {
     let registry = Arc::new(Registry::default());
     loop {
         let stream = tokio::select! {
@@ -198,7 +205,7 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, sh
                     continue;
                 }
             },
-            () = shutdown.cancelled() => break,
+            () = stop_accepting.cancelled() => break,
         };
         // Without it, small responses on a reused connection wait for the
         // client's delayed ACK (about 40 ms per request).
@@ -206,9 +213,9 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, sh
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
         let Some((id, conn)) = registry.admit(limits.max_connections) else { continue };
-        let (registry, app, shutdown) = (registry.clone(), app.clone(), shutdown.clone());
+        let (registry, app, close) = (registry.clone(), app.clone(), close.clone());
         tokio::spawn(async move {
-            connection(stream, app, &conn, limits, &shutdown).await;
+            connection(stream, app, &conn, limits, &close).await;
             registry.remove(id);
         });
     }

@@ -3,12 +3,15 @@
 //! 1. **unready**: `/readyz` answers `503 draining` at once, while every request
 //!    is still served, for `JIRA_MCP_HTTP_DRAIN_DELAY_SECS` (a load balancer needs
 //!    a few probes to take the replica out of rotation);
-//! 2. **closing**: the listener closes, idle connections are closed, and a request
-//!    that still arrives on an open connection gets `503` with `Retry-After: 1` and
-//!    `Connection: close` (never a hang); requests already in flight go on, for at
-//!    most `JIRA_MCP_HTTP_DRAIN_SECS`;
+//!    Every answer from now on says `Connection: close`, so clients and proxies stop
+//!    reusing their connections to this replica;
+//! 2. **closing**: the listener closes; a request that still arrives on an open
+//!    connection gets `503` with `Retry-After: 1` and `Connection: close` (never a
+//!    hang, never a connection closed under a request being sent); requests already
+//!    in flight go on, for at most `JIRA_MCP_HTTP_DRAIN_SECS`;
 //! 3. **cancel**: calls still running then are cancelled with an instructive error
-//!    (`JiraMcp::stop_calls`), and run_python's sandboxes are killed and removed.
+//!    (`JiraMcp::stop_calls`), run_python's sandboxes are killed and removed, the
+//!    sessions end and the remaining connections are closed.
 //!
 //! Only JSON-RPC POSTs count as in flight: a session's standalone GET stream has
 //! no end of its own and must not hold the stop for the whole bound.
@@ -144,7 +147,12 @@ pub(crate) async fn gate(State(drain): State<Drain>, request: Request, next: Nex
         r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         return r;
     }
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    if drain.unready.is_cancelled() {
+        // From the stop signal on, no connection is kept alive for another request:
+        // clients and proxies open new ones, which reach a ready replica.
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     match held {
         Some(held) => response.map(|inner| Body::new(HeldBody { inner, _held: held })),
         None => response,
