@@ -10,6 +10,7 @@
 mod audit;
 mod budget;
 mod env;
+mod fleet;
 mod http;
 mod jira;
 mod projects;
@@ -18,6 +19,7 @@ mod sandbox;
 pub use audit::{AuditConfig, AuditTarget};
 pub use budget::{telemetry_from_env, tunables_from_env};
 pub use env::{Env, Error};
+pub use fleet::FleetConfig;
 pub use http::{BearerToken, HttpConfig, MAX_IN_FLIGHT, TokenScope, ToolScope};
 pub use jira::{Auth, DEMO_EMAIL, DEMO_TOKEN, JiraConfig};
 pub use projects::Projects;
@@ -40,6 +42,8 @@ pub struct Config {
     pub telemetry: crate::budget::Settings,
     /// The tunable caps' defaults (`main` installs them before the tools are built).
     pub tunables: crate::limits::Tunables,
+    /// Shared state of a fleet of replicas (Redis, confirm key); default: none.
+    pub fleet: FleetConfig,
 }
 
 impl Config {
@@ -71,6 +75,7 @@ impl Config {
             audit: AuditConfig::from_env(env)?,
             telemetry: telemetry_from_env(env)?,
             tunables: tunables_from_env(env)?,
+            fleet: FleetConfig::from_env(env)?,
         })
     }
 
@@ -85,6 +90,7 @@ impl Config {
             audit: AuditConfig::default(),
             telemetry: crate::budget::Settings { enabled: false, path: std::path::PathBuf::new(), retention_days: 30 },
             tunables: crate::limits::Tunables::default(),
+            fleet: FleetConfig::default(),
         }
     }
 }

@@ -12,10 +12,11 @@
 pub mod audit;
 pub mod budget;
 pub mod config;
-mod confirm;
+pub mod confirm;
 pub mod doctor;
 pub mod emulator;
 mod error;
+pub mod fleet;
 mod jira;
 pub mod limits;
 pub mod metrics;

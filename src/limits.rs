@@ -138,6 +138,18 @@ pub(crate) fn tuned() -> Tunables {
 
 /// Minutes a delete preview's confirm token stays valid.
 pub(crate) const CONFIRM_TTL_MINUTES: u64 = 5;
+/// Shortest `JIRA_MCP_CONFIRM_KEY`, in bytes (HMAC-SHA256's block of security).
+pub(crate) const CONFIRM_KEY_MIN_BYTES: usize = 32;
+
+/// Replicas of a fleet (`JIRA_MCP_FLEET_REPLICAS`): the divisor of the local fallback rate.
+pub(crate) const FLEET_REPLICAS: Bounds = Bounds { min: 1, max: 1000, default: 1 };
+/// Fleet-wide run_python slots per backend (`JIRA_MCP_SANDBOX_FLEET_CONCURRENCY`); its default is
+/// computed (per-process slots x replicas), so `default` here is unused.
+pub(crate) const FLEET_SANDBOX_CONCURRENCY: Bounds = Bounds { min: 1, max: 10_000, default: 0 };
+/// Longest one Redis operation may take before the caller falls back to local state.
+pub(crate) const REDIS_TIMEOUT_MS: u64 = 250;
+/// How often an unreachable Redis is tried again.
+pub(crate) const REDIS_PROBE_SECS: u64 = 3;
 
 #[cfg(test)]
 mod tests {

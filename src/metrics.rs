@@ -51,6 +51,8 @@ struct Metrics {
     sandbox_runs: Family<RunOutcome, Counter>,
     sandbox_seconds: Histogram,
     sessions: Gauge,
+    fleet_shared: Gauge,
+    fleet_fallbacks: Counter,
 }
 
 fn token_buckets() -> Histogram {
@@ -95,6 +97,18 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     registry.register("sandbox_run_seconds", "Duration of run_python runs", sandbox_seconds.clone());
     let sessions = Gauge::default();
     registry.register("http_sessions", "Open MCP sessions on the HTTP transport", sessions.clone());
+    let fleet_shared = Gauge::default();
+    registry.register(
+        "fleet_shared_mode",
+        "1 while the fleet's Redis answers (shared rate budget and sandbox slots), 0 while this replica uses its local fallback",
+        fleet_shared.clone(),
+    );
+    let fleet_fallbacks = Counter::default();
+    registry.register(
+        "fleet_fallbacks",
+        "Times this replica lost its fleet's Redis and fell back to local limits",
+        fleet_fallbacks.clone(),
+    );
     Metrics {
         registry,
         tool_calls,
@@ -107,6 +121,8 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         sandbox_runs,
         sandbox_seconds,
         sessions,
+        fleet_shared,
+        fleet_fallbacks,
     }
 });
 
@@ -151,6 +167,17 @@ pub(crate) fn limiter_wait(waited: Duration) {
 pub(crate) fn sandbox_run(outcome: &'static str, took: Duration) {
     METRICS.sandbox_runs.get_or_create(&RunOutcome { outcome }).inc();
     METRICS.sandbox_seconds.observe(took.as_secs_f64());
+}
+
+/// Whether this replica uses the fleet's shared state (`true`) or its local fallback.
+pub(crate) fn fleet_mode(shared: bool) {
+    METRICS.fleet_shared.set(i64::from(shared));
+}
+
+/// This replica lost the fleet's Redis and fell back to local limits.
+pub(crate) fn fleet_fallback() {
+    METRICS.fleet_fallbacks.inc();
+    fleet_mode(false);
 }
 
 /// The metrics in the Prometheus text format, with the current number of sessions.

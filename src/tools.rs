@@ -35,6 +35,7 @@ use crate::{
     config::Config,
     confirm::ConfirmStore,
     error::ToolError,
+    fleet::Fleet,
     jira::{self, Jira},
     sandbox::{self, Sandbox},
 };
@@ -81,10 +82,21 @@ impl JiraMcp {
     ///
     /// # Errors
     /// When the HTTP client cannot be created (TLS backend failure).
+    ///
+    /// With `JIRA_MCP_REDIS_URL`, the rate budget, 429 pauses and confirm-token single use are
+    /// the fleet's (see `crate::fleet`).
     pub fn new(config: &Config) -> Result<Self, BuildError> {
-        let client = jira::Client::new(&config.jira).map_err(|e| BuildError(e.to_string()))?;
+        let fleet = match &config.fleet.redis_url {
+            Some(url) => Some(Fleet::new(url).map_err(|e| BuildError(format!("JIRA_MCP_REDIS_URL: {e}")))?),
+            None => None,
+        };
+        let mut client = jira::Client::new(&config.jira).map_err(|e| BuildError(e.to_string()))?;
+        if let Some(fleet) = &fleet {
+            client = client.in_fleet(&config.jira, fleet.clone(), config.fleet.replicas);
+        }
         let sandbox = sandbox::for_config(&config.sandbox);
         let mut server = Self::with_parts(config, Jira::new(client), sandbox);
+        server.confirm = Arc::new(ConfirmStore::new(config.fleet.confirm_key.as_ref(), fleet));
         server.budget = crate::budget::Recorder::start(&config.telemetry);
         Ok(server)
     }
@@ -134,7 +146,7 @@ impl JiraMcp {
         Self {
             jira: jira.restricted_to(config.projects.clone()),
             site: config.jira.site().into(),
-            confirm: Arc::new(ConfirmStore::default()),
+            confirm: Arc::new(ConfirmStore::new(config.fleet.confirm_key.as_ref(), None)),
             sandbox,
             sandbox_timeout: config.sandbox.max_timeout,
             hidden: Arc::new(hidden),

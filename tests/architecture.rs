@@ -224,3 +224,11 @@ fn only_the_jira_client_and_the_e2b_wire_use_reqwest() {
     );
     assert!(!users.contains("sandbox::e2b"), "the backend itself goes through its wire");
 }
+
+#[test]
+fn only_the_fleet_module_talks_to_redis() {
+    // Redis holds the fleet's shared state; everything else reaches it through `fleet`'s API.
+    assert_eq!(only_under("redis::", &["fleet"]), Vec::<String>::new());
+    let users = users_of("redis::");
+    assert!(users.contains("fleet::conn") && users.contains("fleet::rate"), "control: the check sees it: {users:?}");
+}

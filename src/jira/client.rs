@@ -7,7 +7,7 @@
     reason = "the Jira client is the one module that talks HTTP to Jira"
 )]
 
-use std::{sync::Arc, time::Duration};
+use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use governor::Quota;
 use reqwest::{Method, StatusCode, header::HeaderMap};
@@ -19,7 +19,10 @@ use super::{
     error::{Error, body_message},
     gate::Gate,
 };
-use crate::config::{Auth, JiraConfig};
+use crate::{
+    config::{Auth, JiraConfig},
+    fleet::{Fleet, SharedRate},
+};
 
 tokio::task_local! {
     /// When the current tool call stops retrying (set by [`with_retry_budget`]).
@@ -57,6 +60,14 @@ pub(crate) enum Body<'a> {
         /// The content.
         bytes: &'a [u8],
     },
+}
+
+/// What [`Client::retry_delay`] decided.
+struct RetryDelay {
+    /// Wait this long and retry; `None`: give up.
+    retry_in: Option<Duration>,
+    /// A 429's pause, to share with the fleet.
+    pause: Option<Duration>,
 }
 
 /// An answered request: the status, the `Content-Type` and the (capped) body.
@@ -178,6 +189,25 @@ impl Client {
             timeout: config.request_timeout,
             max_body: config.max_response_bytes,
         })
+    }
+
+    /// The same client drawing from the fleet's rate budget for this site and account
+    /// (`JIRA_MCP_RATE_LIMIT`/`_BURST` are then the fleet's), sharing 429 pauses with it.
+    pub(crate) fn in_fleet(mut self, config: &JiraConfig, fleet: Fleet, replicas: NonZeroU32) -> Self {
+        // The account, never its secret: the email, or for a bearer token (no email) a hash of it,
+        // which `SharedRate` hashes again with the site into the key.
+        let account = match &config.auth {
+            Auth::Basic { email, .. } => format!("basic:{}", email.to_lowercase()),
+            Auth::Bearer(token) => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(token.expose_secret().as_bytes());
+                format!("bearer:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            }
+        };
+        let quota = Quota::per_second(config.rate_per_second).allow_burst(config.burst);
+        let shared = SharedRate::new(fleet, &self.base, &account, config.rate_per_second, config.burst, replicas);
+        self.gate = Arc::new(Gate::new(quota).shared(shared));
+        self
     }
 
     /// Replaces the retry policy (tests use short backoffs).
@@ -309,7 +339,13 @@ impl Client {
                     self.gate.answered();
                     None
                 }
-                Err(failure) => self.retry_delay(failure, attempt, idempotent, deadline, sent),
+                Err(failure) => {
+                    let delay = self.retry_delay(failure, attempt, idempotent, deadline, sent);
+                    if let Some(pause) = delay.pause {
+                        self.gate.share_pause(pause).await;
+                    }
+                    delay.retry_in
+                }
             };
             match (outcome, retry_in) {
                 (Ok(reply), _) => return Ok(reply),
@@ -381,7 +417,7 @@ impl Client {
         }
     }
 
-    /// How long to wait before the next attempt, or `None` to give up now.
+    /// How long to wait before the next attempt (`None`: give up now), and the pause a 429 set.
     fn retry_delay(
         &self,
         failure: &Failure,
@@ -389,18 +425,25 @@ impl Client {
         idempotent: bool,
         deadline: Instant,
         sent: Instant,
-    ) -> Option<Duration> {
+    ) -> RetryDelay {
         if let Failure::Status { status, headers, .. } = failure
             && *status == StatusCode::TOO_MANY_REQUESTS
         {
             // Every caller waits now, not only this one.
             let pause = self.gate.throttled(retry_after(headers), sent);
             // Atlassian: retry only idempotent requests, only with a Retry-After, and wait at least that long.
-            retry_after(headers)?;
             // The shared pause spaces these retries out, so a read may take a few more of them.
-            return (idempotent && attempt < self.retry.attempts * 2 && Instant::now() + pause < deadline)
-                .then_some(Duration::ZERO);
+            let retry_in = retry_after(headers).and(
+                (idempotent && attempt < self.retry.attempts * 2 && Instant::now() + pause < deadline)
+                    .then_some(Duration::ZERO),
+            );
+            return RetryDelay { retry_in, pause: Some(pause) };
         }
+        RetryDelay { retry_in: self.backoff_delay(failure, attempt, idempotent, deadline), pause: None }
+    }
+
+    /// How long to wait before retrying a failure other than a 429, or `None` to give up now.
+    fn backoff_delay(&self, failure: &Failure, attempt: u32, idempotent: bool, deadline: Instant) -> Option<Duration> {
         if !idempotent || attempt >= self.retry.attempts {
             return None;
         }

@@ -8,6 +8,11 @@
 //! (the gap shrinks by a sixteenth per answered request). Callers
 //! wait in a `tokio::sync::Mutex`, which is fair: they are served first in,
 //! first out, so one caller cannot starve behind later ones.
+//!
+//! In a fleet (`JIRA_MCP_REDIS_URL`), the rate and the pause are the fleet's: the
+//! governor limiter gives way to [`SharedRate`] (one budget per site and account in
+//! Redis, with its own local fallback), and a 429's pause is also written there, so
+//! every replica honours it. The queue, the adaptive backoff and the gap stay local.
 
 use std::{
     sync::{Mutex, MutexGuard},
@@ -16,6 +21,8 @@ use std::{
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
+
+use crate::fleet::{Admission, SharedRate};
 
 /// Longest adaptive pause after a 429 without `Retry-After`.
 pub(crate) const MAX_PAUSE: Duration = Duration::from_secs(30);
@@ -31,6 +38,8 @@ pub(crate) struct Gate {
     backoff: Mutex<Backoff>,
     /// One request's share of a second at the configured rate.
     interval: Duration,
+    /// The fleet's budget and pause, which replace `limiter` when set.
+    shared: Option<SharedRate>,
 }
 
 #[derive(Debug, Default)]
@@ -62,7 +71,14 @@ impl Gate {
             queue: tokio::sync::Mutex::new(()),
             backoff: Mutex::new(Backoff::default()),
             interval,
+            shared: None,
         }
+    }
+
+    /// The same gate drawing from the fleet's budget instead of its own limiter.
+    pub(crate) fn shared(mut self, shared: SharedRate) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     fn state(&self) -> MutexGuard<'_, Backoff> {
@@ -74,6 +90,29 @@ impl Gate {
     /// pause lasts beyond `deadline`.
     pub(crate) async fn admit(&self, deadline: Option<Instant>) -> Result<Instant, Paused> {
         let _turn = self.queue.lock().await;
+        loop {
+            self.wait_local(deadline).await?;
+            let Some(shared) = &self.shared else {
+                self.limiter.until_ready().await;
+                break;
+            };
+            match shared.acquire().await {
+                Admission::Go => break,
+                // Another replica's 429: the same pause as our own, deadline included.
+                Admission::Paused(remaining) => {
+                    let until = Instant::now() + remaining;
+                    let mut s = self.state();
+                    s.paused_until = Some(s.paused_until.map_or(until, |p| p.max(until)));
+                }
+            }
+        }
+        let now = Instant::now();
+        self.state().last = Some(now);
+        Ok(now)
+    }
+
+    /// Waits out this process's pause and gap; refuses if they last beyond `deadline`.
+    async fn wait_local(&self, deadline: Option<Instant>) -> Result<(), Paused> {
         loop {
             let now = Instant::now();
             let ready = {
@@ -88,13 +127,16 @@ impl Gate {
                     }
                     tokio::time::sleep_until(at).await;
                 }
-                _ => break,
+                _ => return Ok(()),
             }
         }
-        self.limiter.until_ready().await;
-        let now = Instant::now();
-        self.state().last = Some(now);
-        Ok(now)
+    }
+
+    /// Tells the fleet about a 429's `pause` (see [`Self::throttled`]); nothing without one.
+    pub(crate) async fn share_pause(&self, pause: Duration) {
+        if let Some(shared) = &self.shared {
+            shared.pause(pause).await;
+        }
     }
 
     /// Jira answered 429 to a request let through at `sent`: pause everyone, then go

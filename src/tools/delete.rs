@@ -5,7 +5,7 @@
 //! (`confirm=true`) deletes only with a fresh, matching token, and only if the
 //! issue has not changed since the preview.
 
-use std::time::Instant;
+use std::time::SystemTime;
 
 use rmcp::{handler::server::wrapper::Parameters, tool, tool_router};
 use schemars::JsonSchema;
@@ -66,7 +66,7 @@ impl JiraMcp {
         let token_arg = p.confirm_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
         if !p.confirm {
             let comments = f.comment.as_ref().map_or(0, |c| c.total.unwrap_or(c.comments.len() as u64));
-            let token = self.confirm.issue(&issue.key, &updated, subtasks, Instant::now());
+            let token = self.confirm.issue(&issue.key, &updated, subtasks, SystemTime::now());
             let also = if subtasks > 0 { format!(" and its {subtasks} subtask(s)") } else { String::new() };
             return Ok(format!(
                 "PREVIEW (nothing deleted yet)\n{}: {}\nStatus: {} | Subtasks: {subtasks} | Comments: {comments} | Updated: {}\n\
@@ -86,7 +86,7 @@ impl JiraMcp {
                 "Refused: confirm=true needs confirm_token. Call delete_issue with key={key} and confirm=false first to get a preview and a token"
             )));
         };
-        let pending = self.confirm.redeem(token, &issue.key, Instant::now()).map_err(|r| {
+        let pending = self.confirm.redeem(token, &issue.key, SystemTime::now()).await.map_err(|r| {
             ToolError::Confirm(match r {
                 Refusal::Unknown => format!(
                     "Refused: confirm_token is not valid (never issued, already used, or issued before a server restart). \
@@ -99,6 +99,11 @@ impl JiraMcp {
                 Refusal::OtherIssue(other) => format!(
                     "Refused: this confirm_token was issued for {other}, not {key}. Preview {key} itself (confirm=false) \
                      to get its own token"
+                ),
+                Refusal::Unavailable => format!(
+                    "Refused: cannot check that this confirm_token was not used already, because the fleet's shared \
+                     store (Redis) does not answer. Nothing was deleted. Try again in a moment with the same key={key}, \
+                     confirm=true and this token (it stays valid {CONFIRM_TTL_MINUTES} minutes from the preview)"
                 ),
             })
         })?;
