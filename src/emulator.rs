@@ -68,6 +68,9 @@ pub struct EmulatorConfig {
     pub port: u16,
     /// Generated issues added to the seeded site (the simulated week's larger data set).
     pub extra_issues: usize,
+    /// Milliseconds every write (create, edit, transition, comment, delete) waits before
+    /// it is handled: a slow site, so a test can act while a write is in flight.
+    pub write_delay_ms: u64,
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -99,6 +102,7 @@ impl Emulator {
             window: VecDeque::new(),
             arrivals: Vec::new(),
             burst: config.burst_per_second,
+            write_delay: Duration::from_millis(config.write_delay_ms),
             echo_auth: 0,
             denied_permissions: Vec::new(),
             media_tokens: Vec::new(),
@@ -299,6 +303,10 @@ async fn limits(State(state): State<AppState>, request: Request, next: Next) -> 
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let is_write = method != axum::http::Method::GET && !path.contains("/search");
+    let write_delay = state.lock().write_delay;
+    if is_write && !write_delay.is_zero() {
+        tokio::time::sleep(write_delay).await;
+    }
     let shape = {
         let mut s = state.lock();
         let found = s

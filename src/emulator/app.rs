@@ -98,6 +98,8 @@ pub(crate) struct Shared {
     pub(crate) shape_faults: Vec<ShapeFault>,
     /// Writes (create, edit, transition, comment, delete) that Jira applied, answered or not.
     pub(crate) writes: usize,
+    /// How long each write waits before it is handled (`EmulatorConfig::write_delay_ms`).
+    pub(crate) write_delay: std::time::Duration,
     /// Arrival times in the last second, for the burst limit.
     pub(crate) window: VecDeque<Instant>,
     /// Every arrival, for measuring the peak rate in load tests.

@@ -494,6 +494,7 @@ pub async fn serve_listener(
     // request on a kept-alive connection (nginx answers its client 502 then).
     drain.set_closing();
     stop_accepting.cancel();
+    let closing_since = Instant::now();
     let open = accepting.await.ok();
     tracing::info!(
         calls = drain.calls(),
@@ -512,6 +513,15 @@ pub async fn serve_listener(
         tracing::warn!(calls = drain.calls(), "calls still running after cancellation; ending the sessions");
     }
     sessions.cancel();
+    if let Some(open) = &open {
+        // Until the drain bound, kept-alive connections are left for their clients to
+        // close (a proxy's keep-alive timeout, or the 503 + Connection: close their
+        // next request gets): closing one here races a request being sent on it.
+        let left = config.drain.saturating_sub(closing_since.elapsed());
+        if !open.closed(left).await {
+            tracing::info!("drain bound reached: closing the idle connections left");
+        }
+    }
     close.cancel();
     if let Some(open) = open
         && !open.closed(CLOSE_WAIT).await
