@@ -315,10 +315,6 @@ fn text_resource(uri: &str, text: String, mime: &str) -> ReadResourceResponse {
 
 /// A tool result with every credential form scrubbed (see `crate::scrub`), content
 /// and structured content alike; it goes through JSON so no field is missed.
-/// How long a call cancelled by the end of a drain may take to clean up (run_python
-/// kills and removes its sandbox) before its caller gets the error anyway.
-pub(crate) const DRAINED_CALL_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
-
 /// Runs a tool call unless the HTTP drain runs out first (`stopping`); then the
 /// call gets a short grace to clean up, and the caller `ToolError::Drained`.
 async fn unless_drained(
@@ -331,7 +327,7 @@ async fn unless_drained(
     tokio::select! {
         result = &mut call => result,
         () = stopping.cancelled() => {
-            let _ = tokio::time::timeout(DRAINED_CALL_GRACE, &mut call).await;
+            let _ = tokio::time::timeout(crate::limits::DRAINED_CALL_GRACE, &mut call).await;
             ToolError::Drained { tool: tool.to_owned(), writes }.into_call_tool_result()
         }
     }

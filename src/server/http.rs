@@ -509,7 +509,7 @@ pub async fn serve_listener(
     server.stop_calls();
     server.drain_sandbox().await;
     // Their errors reach the clients before the sessions (and their streams) end.
-    if !drain.settled(super::DRAINED_CALL_GRACE + CLOSE_WAIT).await {
+    if !drain.settled(crate::limits::DRAINED_CALL_GRACE + CLOSE_WAIT).await {
         tracing::warn!(calls = drain.calls(), "calls still running after cancellation; ending the sessions");
     }
     sessions.cancel();
