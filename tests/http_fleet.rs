@@ -192,8 +192,8 @@ async fn a_call_that_outlives_the_drain_is_cancelled_with_an_instructive_error()
     assert_eq!(
         text,
         "The call to get_issue was cancelled: this server is shutting down (a replica stop) and the call ran past \
-         the drain bound (JIRA_MCP_HTTP_DRAIN_SECS); a run_python sandbox of it was removed. Retry the call: another \
-         replica, or this server once restarted, will serve it"
+         the drain bound (JIRA_MCP_HTTP_DRAIN_SECS). Retry the call: another replica, or this server once \
+         restarted, will serve it"
     );
     let waited = stopped.elapsed();
     assert!(waited >= Duration::from_secs(1), "not before the drain bound: {waited:?}");

@@ -36,7 +36,8 @@ pub const MAX_IN_FLIGHT: usize = 512;
 /// load balancer to see the replica unready.
 const DRAIN_DELAY_SECS: Bounds = Bounds { min: 0, max: 120, default: 5 };
 /// Seconds in-flight calls get to finish once the listener is closed (`JIRA_MCP_HTTP_DRAIN_SECS`);
-/// delay + drain + cleanup stay below Kubernetes' default 30 s `terminationGracePeriodSeconds`.
+/// delay + drain stay below Kubernetes' default 30 s `terminationGracePeriodSeconds` (killing
+/// run_python sandboxes may add up to 10 s: docs/http-fleet.md).
 const DRAIN_SECS: Bounds = Bounds { min: 0, max: 600, default: 20 };
 
 /// What a bearer token may do: its tools and, optionally, its projects.
