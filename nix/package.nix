@@ -5,6 +5,7 @@
 , craneLib
 , advisory-db
 , cacert
+, redis
 }:
 let
   root = ../.;
@@ -87,11 +88,14 @@ in
     # own HTTP clients (reqwest::Client::new(), rmcp's) load the platform
     # roots. cacert's setup hook points SSL_CERT_FILE at its bundle.
     # scripts/check-nix re-enacts this run, with and without the bundle.
+    #
+    # The fleet tests start their own redis-server on a loopback port (no
+    # network needed): nixpkgs' redis provides the binary on PATH.
     nextest = craneLib.cargoNextest (
       commonArgs
       // {
         inherit cargoArtifacts;
-        nativeBuildInputs = [ cacert ];
+        nativeBuildInputs = [ cacert redis ];
         partitions = 1;
         partitionType = "count";
         cargoNextestPartitionsExtraArgs = "--no-tests=pass";

@@ -1,9 +1,9 @@
 //! A fleet's shared state in Redis: the one module that talks to Redis.
 //!
 //! [`Fleet`] is the connection (redis-rs's reconnecting `ConnectionManager`, opened on first
-//! use) and its health: every operation is bounded by [`REDIS_TIMEOUT_MS`](crate::limits::REDIS_TIMEOUT_MS); the first failure
+//! use) and its health: every operation is bounded by `limits::REDIS_TIMEOUT_MS` (250 ms); the first failure
 //! switches the process to its local fallback with one warning, later calls skip Redis until
-//! a probe every [`REDIS_PROBE_SECS`](crate::limits::REDIS_PROBE_SECS) succeeds, which is logged once as the recovery.
+//! a probe every `limits::REDIS_PROBE_SECS` (3 s) succeeds, which is logged once as the recovery.
 //! On it: [`SharedRate`] (one GCRA budget and 429 pause per Jira site and account),
 //! [`Fleet::claim_once`] (single use of confirm tokens) and [`FleetSlots`] (sandbox leases).
 //!

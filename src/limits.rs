@@ -154,6 +154,11 @@ pub(crate) const FLEET_SANDBOX_CONCURRENCY: Bounds = Bounds { min: 1, max: 10_00
 pub(crate) const REDIS_TIMEOUT_MS: u64 = 250;
 /// How often an unreachable Redis is tried again.
 pub(crate) const REDIS_PROBE_SECS: u64 = 3;
+/// Lifetime of a fleet sandbox slot's lease; renewed every third of it while the run lasts,
+/// so a dead replica's slots come free within it.
+pub(crate) const FLEET_SLOT_LEASE_SECS: u64 = 15;
+/// How often a run waiting for a fleet-wide slot asks again.
+pub(crate) const FLEET_SLOT_POLL_MS: u64 = 200;
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,11 @@ use std::{sync::Arc, time::Duration};
 use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
+use crate::{
+    fleet::{Fleet, FleetSlots},
+    limits::FLEET_SLOT_LEASE_SECS,
+};
+
 /// The run_python seccomp profile (seccomp/run_python.json): runsc applies it for
 /// Docker, and the E2B backend compiles it to BPF for its launcher.
 pub(crate) const SECCOMP_PROFILE: &str = include_str!("../seccomp/run_python.json");
@@ -116,10 +121,16 @@ pub(crate) trait Sandbox: Send + Sync + std::fmt::Debug {
 }
 
 /// The backend `config` selects.
-pub(crate) fn for_config(config: &crate::config::SandboxConfig) -> Arc<dyn Sandbox> {
+///
+/// In a fleet (`fleet`), each run also holds one of the backend's fleet-wide slots.
+pub(crate) fn for_config(config: &crate::config::SandboxConfig, fleet: Option<(Fleet, u32)>) -> Arc<dyn Sandbox> {
+    let lease = Duration::from_secs(FLEET_SLOT_LEASE_SECS);
+    let slots = |name: &str| fleet.map(|(fleet, limit)| FleetSlots::new(fleet, name, limit, lease));
     match &config.backend {
-        crate::config::SandboxBackend::Docker => Arc::new(docker::DockerSandbox::new(config.clone())),
-        crate::config::SandboxBackend::E2b(e2b) => Arc::new(e2b::E2bSandbox::new(e2b, config)),
+        crate::config::SandboxBackend::Docker => {
+            Arc::new(docker::DockerSandbox::new(config.clone()).in_fleet(slots("docker")))
+        }
+        crate::config::SandboxBackend::E2b(e2b) => Arc::new(e2b::E2bSandbox::new(e2b, config).in_fleet(slots("e2b"))),
     }
 }
 

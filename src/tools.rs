@@ -90,11 +90,27 @@ impl JiraMcp {
             Some(url) => Some(Fleet::new(url).map_err(|e| BuildError(format!("JIRA_MCP_REDIS_URL: {e}")))?),
             None => None,
         };
+        if fleet.is_some() && config.fleet.confirm_key.is_none() {
+            tracing::warn!(
+                "JIRA_MCP_REDIS_URL is set without JIRA_MCP_CONFIRM_KEY: each replica signs confirm tokens with its own \
+                 random key, so a delete previewed on one replica cannot be confirmed on another"
+            );
+        }
         let mut client = jira::Client::new(&config.jira).map_err(|e| BuildError(e.to_string()))?;
         if let Some(fleet) = &fleet {
             client = client.in_fleet(&config.jira, fleet.clone(), config.fleet.replicas);
         }
-        let sandbox = sandbox::for_config(&config.sandbox);
+        // Fleet-wide run_python slots: JIRA_MCP_SANDBOX_FLEET_CONCURRENCY, else what the fleet
+        // runs without Redis (per-process slots times the replicas).
+        let fleet_slots = config.fleet.sandbox_slots.map_or_else(
+            || {
+                u32::try_from(config.sandbox.concurrency)
+                    .unwrap_or(u32::MAX)
+                    .saturating_mul(config.fleet.replicas.get())
+            },
+            std::num::NonZeroU32::get,
+        );
+        let sandbox = sandbox::for_config(&config.sandbox, fleet.clone().map(|f| (f, fleet_slots)));
         let mut server = Self::with_parts(config, Jira::new(client), sandbox);
         server.confirm = Arc::new(ConfirmStore::new(config.fleet.confirm_key.as_ref(), fleet));
         server.budget = crate::budget::Recorder::start(&config.telemetry);

@@ -103,54 +103,44 @@ async fn two_replicas_share_one_rate_budget_through_redis() {
     assert!(alone > 30, "control: without Redis each replica has its own budget, together about twice: {alone}");
 }
 
+/// Replica A's get_issue is answered 429 with `Retry-After: 2`; while A waits it out, replica B
+/// calls. Returns how long B's call took, and how long a call on B took once A was done.
+async fn second_replica_during_and_after_a_429(redis: Option<&RedisServer>) -> (Duration, Duration) {
+    let emu = emulator().await;
+    let config = replica_config(&config_for(&emu), redis, 100, 100);
+    let a = Arc::new(connect(JiraMcp::new(&config).unwrap()).await);
+    let b = connect(JiraMcp::new(&config).unwrap()).await;
+    emu.inject(Fault { path_contains: "/issue/DEMO-1".into(), status: 429, times: 1, retry_after: Some(2) });
+    let a_call = tokio::spawn({
+        let a = a.clone();
+        async move { text(&call(&a, "get_issue", json!({ "key": "DEMO-1" })).await) }
+    });
+    // Let A's first request be answered 429.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while emu.request_count() == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let (is_error, out) = text(&call(&b, "get_issue", json!({ "key": "DEMO-2" })).await);
+    assert!(!is_error, "{out}");
+    let during = started.elapsed();
+    let (is_error, out) = a_call.await.unwrap();
+    assert!(!is_error, "replica A retries after Retry-After: {out}");
+    let started = Instant::now();
+    let (is_error, out) = text(&call(&b, "get_issue", json!({ "key": "DEMO-3" })).await);
+    assert!(!is_error, "{out}");
+    (during, started.elapsed())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_on_one_replica_pauses_the_other() {
-    async fn second_replica_wait(redis: Option<&RedisServer>) -> Duration {
-        let emu = emulator().await;
-        let config = replica_config(&config_for(&emu), redis, 100, 100);
-        let a = connect(JiraMcp::new(&config).unwrap()).await;
-        let b = connect(JiraMcp::new(&config).unwrap()).await;
-        emu.inject(Fault { path_contains: "/issue/DEMO-1".into(), status: 429, times: 1, retry_after: Some(2) });
-        let (is_error, out) = text(&call(&a, "get_issue", json!({ "key": "DEMO-1" })).await);
-        assert!(!is_error, "replica A retries after Retry-After: {out}");
-        // A has waited out its 2 s; B asks right after A's 429.
-        let started = Instant::now();
-        let (is_error, out) = text(&call(&b, "get_issue", json!({ "key": "DEMO-2" })).await);
-        assert!(!is_error, "{out}");
-        started.elapsed()
-    }
-    // A's call takes the whole pause before returning, so measure B while A waits instead.
-    async fn concurrent(redis: Option<&RedisServer>) -> Duration {
-        let emu = emulator().await;
-        let config = replica_config(&config_for(&emu), redis, 100, 100);
-        let a = Arc::new(connect(JiraMcp::new(&config).unwrap()).await);
-        let b = connect(JiraMcp::new(&config).unwrap()).await;
-        emu.inject(Fault { path_contains: "/issue/DEMO-1".into(), status: 429, times: 1, retry_after: Some(2) });
-        let a_call = tokio::spawn({
-            let a = a.clone();
-            async move { text(&call(&a, "get_issue", json!({ "key": "DEMO-1" })).await) }
-        });
-        // Let A's first request be answered 429.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while emu.request_count() == 0 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let started = Instant::now();
-        let (is_error, out) = text(&call(&b, "get_issue", json!({ "key": "DEMO-2" })).await);
-        assert!(!is_error, "{out}");
-        let waited = started.elapsed();
-        let (is_error, out) = a_call.await.unwrap();
-        assert!(!is_error, "{out}");
-        waited
-    }
     let redis = RedisServer::start();
-    let shared = concurrent(Some(&redis)).await;
-    let alone = concurrent(None).await;
+    let (shared, after) = second_replica_during_and_after_a_429(Some(&redis)).await;
+    let (alone, _) = second_replica_during_and_after_a_429(None).await;
     println!("replica B's call while A is paused by a 429 (Retry-After 2 s): with Redis {shared:?}, without {alone:?}");
     assert!(shared >= Duration::from_millis(1500), "B did not honour A's pause: {shared:?}");
     assert!(alone < Duration::from_millis(1000), "control: without Redis B does not know: {alone:?}");
-    let after = second_replica_wait(Some(&redis)).await;
     assert!(after < Duration::from_millis(1000), "the pause ends for everyone: {after:?}");
 }
 
@@ -253,6 +243,13 @@ async fn a_delete_waits_for_redis_rather_than_risk_a_second_use() {
     }
 }
 
+/// Previews `key`'s delete on `preview` and confirms it on `confirm` with the preview's token.
+async fn preview_then_confirm(preview: &common::Client, confirm: &common::Client, key: &str) -> (bool, String) {
+    let (_, shown) = text(&call(preview, "delete_issue", json!({ "key": key })).await);
+    let token = shown.split("confirm_token=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    text(&call(confirm, "delete_issue", json!({ "key": key, "confirm": true, "confirm_token": token })).await)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delete_previewed_on_one_replica_is_confirmed_on_another() {
     let redis = RedisServer::start();
@@ -260,10 +257,7 @@ async fn a_delete_previewed_on_one_replica_is_confirmed_on_another() {
     let config = replica_config(&config_for(&emu), Some(&redis), 100, 100);
     let a = connect(JiraMcp::new(&config).unwrap()).await;
     let b = connect(JiraMcp::new(&config).unwrap()).await;
-    let (_, preview) = text(&call(&a, "delete_issue", json!({ "key": "DEMO-3" })).await);
-    let token = preview.split("confirm_token=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-    let (is_error, out) =
-        text(&call(&b, "delete_issue", json!({ "key": "DEMO-3", "confirm": true, "confirm_token": token })).await);
+    let (is_error, out) = preview_then_confirm(&a, &b, "DEMO-3").await;
     assert!(!is_error, "{out}");
     assert!(out.starts_with("Deleted DEMO-3"), "{out}");
     assert!(!emu.has_issue("DEMO-3"));
@@ -273,10 +267,7 @@ async fn a_delete_previewed_on_one_replica_is_confirmed_on_another() {
     keyless.fleet.confirm_key = None;
     let c = connect(JiraMcp::new(&keyless).unwrap()).await;
     let d = connect(JiraMcp::new(&keyless).unwrap()).await;
-    let (_, preview) = text(&call(&c, "delete_issue", json!({ "key": "DEMO-4" })).await);
-    let token = preview.split("confirm_token=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-    let (is_error, out) =
-        text(&call(&d, "delete_issue", json!({ "key": "DEMO-4", "confirm": true, "confirm_token": token })).await);
+    let (is_error, out) = preview_then_confirm(&c, &d, "DEMO-4").await;
     assert!(is_error && out.contains("confirm_token is not valid"), "{out}");
 }
 

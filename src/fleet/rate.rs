@@ -13,7 +13,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::conn::{Fleet, hashed_key};
 
-/// KEYS[1] TAT (µs, Redis clock), KEYS[2] paused-until (µs); ARGV[1] interval µs, ARGV[2] burst.
+/// `KEYS[1]` TAT (µs, Redis clock), `KEYS[2]` paused-until (µs); `ARGV[1]` interval µs, `ARGV[2]` burst.
 /// Returns {0, 0} admitted, {1, µs} wait for the rate, {2, µs} paused after a 429.
 const ADMIT: &str = r"
 local t = redis.call('TIME')
@@ -31,7 +31,7 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.floor((new
 return {0, 0}
 ";
 
-/// KEYS[1] paused-until (µs); ARGV[1] the pause in µs. Keeps the later of the two ends.
+/// `KEYS[1]` paused-until (µs); `ARGV[1]` the pause in µs. Keeps the later of the two ends.
 const PAUSE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])

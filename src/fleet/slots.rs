@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 
 use super::conn::{Fleet, Unavailable, hashed_key};
 
-/// KEYS[1] the set; ARGV[1] holder, ARGV[2] lease µs, ARGV[3] limit. 1 acquired, 0 full.
+/// `KEYS[1]` the set; `ARGV[1]` holder, `ARGV[2]` lease µs, `ARGV[3]` limit. 1 acquired, 0 full.
 const ACQUIRE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -22,7 +22,7 @@ redis.call('PEXPIRE', KEYS[1], math.floor(lease / 1000) * 2)
 return 1
 ";
 
-/// KEYS[1] the set; ARGV[1] holder, ARGV[2] lease µs. 1 renewed, 0 the lease was lost.
+/// `KEYS[1]` the set; `ARGV[1]` holder, `ARGV[2]` lease µs. 1 renewed, 0 the lease was lost.
 const RENEW: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])

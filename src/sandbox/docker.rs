@@ -99,6 +99,14 @@ pub(crate) struct DockerSandbox {
 }
 
 impl DockerSandbox {
+    /// In a fleet, each run also holds one of `fleet`'s slots.
+    pub(crate) fn in_fleet(mut self, fleet: Option<crate::fleet::FleetSlots>) -> Self {
+        if let Some(fleet) = fleet {
+            self.slots = self.slots.in_fleet(fleet);
+        }
+        self
+    }
+
     pub(crate) fn new(config: SandboxConfig) -> Self {
         // Default: a directory only its owner can list (mode 0711), so other local users
         // cannot find the per-run directories holding Jira data.
@@ -245,7 +253,7 @@ impl DockerSandbox {
         let cancel = either(cancel, self.shutdown.clone());
         let _stop_watch = cancel.clone().drop_guard();
         let queued_at = Instant::now();
-        let _permit = self.slots.wait(&cancel).await?;
+        let _slot = self.slots.wait(&cancel).await?;
         let queued = queued_at.elapsed();
         let docker = self.docker().await?;
         let data = if job.data.is_some() || !job.attachments.is_empty() {

@@ -77,6 +77,14 @@ pub(crate) struct E2bSandbox {
 }
 
 impl E2bSandbox {
+    /// In a fleet, each run also holds one of `fleet`'s slots.
+    pub(crate) fn in_fleet(mut self, fleet: Option<crate::fleet::FleetSlots>) -> Self {
+        if let Some(fleet) = fleet {
+            self.slots = self.slots.in_fleet(fleet);
+        }
+        self
+    }
+
     pub(crate) fn new(e2b: &E2bConfig, config: &SandboxConfig) -> Self {
         let (api, problem) = match Api::new(e2b) {
             Ok(api) => (Some(api), String::new()),
@@ -118,7 +126,7 @@ impl E2bSandbox {
         let cancel = either(cancel, self.shutdown.clone());
         let _stop_watch = cancel.clone().drop_guard();
         let queued_at = Instant::now();
-        let _permit = self.slots.wait(&cancel).await?;
+        let _slot = self.slots.wait(&cancel).await?;
         let queued = queued_at.elapsed();
         let body = NewSandbox {
             template_id: &self.template,
