@@ -329,7 +329,10 @@ async fn memory(mib: u64) {
 
 async fn pressure() {
     // Jira answers 429 (Retry-After 1) above 3 requests per second; the server keeps its defaults.
-    let emu = Emulator::start(EmulatorConfig { burst_per_second: Some(3), port: 0, extra_issues: 0 }).await.unwrap();
+    let emu =
+        Emulator::start(EmulatorConfig { burst_per_second: Some(3), port: 0, extra_issues: 0, write_delay_ms: 0 })
+            .await
+            .unwrap();
     let mut jira = JiraConfig::demo(emu.url());
     jira.rate_per_second = std::num::NonZeroU32::new(10).unwrap();
     jira.burst = std::num::NonZeroU32::new(5).unwrap();

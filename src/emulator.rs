@@ -69,6 +69,9 @@ pub struct EmulatorConfig {
     pub port: u16,
     /// Generated issues added to the seeded site (the simulated week's larger data set).
     pub extra_issues: usize,
+    /// Milliseconds every write (create, edit, transition, comment, delete) waits before
+    /// it is handled: a slow site, so a test can act while a write is in flight.
+    pub write_delay_ms: u64,
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -100,6 +103,7 @@ impl Emulator {
             window: VecDeque::new(),
             arrivals: Vec::new(),
             burst: config.burst_per_second,
+            write_delay: Duration::from_millis(config.write_delay_ms),
             echo_auth: 0,
             denied_permissions: Vec::new(),
             media_tokens: Vec::new(),
@@ -178,16 +182,7 @@ impl Emulator {
     /// The most requests that arrived within any one-second window.
     #[must_use]
     pub fn peak_requests_per_second(&self) -> usize {
-        let s = self.lock();
-        let mut peak = 0;
-        let mut start = 0;
-        for (end, t) in s.arrivals.iter().enumerate() {
-            while s.arrivals.get(start).is_some_and(|a| t.duration_since(*a) >= Duration::from_secs(1)) {
-                start += 1;
-            }
-            peak = peak.max(end + 1 - start);
-        }
-        peak
+        peak_per_second(&self.lock().arrivals)
     }
 
     /// Whether an issue exists (tests check deletes with it).
@@ -254,14 +249,38 @@ fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(auth))
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .route("/_emulator/stats", get(stats))
+        .route("/_emulator/stats/reset", post(reset_stats))
         // The media service: its own token authorises a download, not Jira's credentials.
         .route("/media/file/{id}/binary", get(media::media))
         .with_state(state)
 }
 
-/// Requests received so far (not a Jira endpoint: the benchmarks' window into the emulator).
+/// The most arrivals within any one-second window.
+fn peak_per_second(arrivals: &[Instant]) -> usize {
+    let mut peak = 0;
+    let mut start = 0;
+    for (end, t) in arrivals.iter().enumerate() {
+        while arrivals.get(start).is_some_and(|a| t.duration_since(*a) >= Duration::from_secs(1)) {
+            start += 1;
+        }
+        peak = peak.max(end + 1 - start);
+    }
+    peak
+}
+
+/// Requests received so far and the busiest one-second window among them (not a
+/// Jira endpoint: the benchmarks' and the fleet test's window into the emulator).
 async fn stats(State(state): State<AppState>) -> Response {
-    axum::Json(serde_json::json!({ "requests": state.lock().arrivals.len() })).into_response()
+    let s = state.lock();
+    axum::Json(serde_json::json!({ "requests": s.arrivals.len(), "peak_per_second": peak_per_second(&s.arrivals) }))
+        .into_response()
+}
+
+/// Forgets the arrivals counted so far, so a test measures one phase at a time
+/// (test-only, like `stats`; the site's data is untouched).
+async fn reset_stats(State(state): State<AppState>) -> Response {
+    state.lock().arrivals.clear();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -288,6 +307,10 @@ async fn limits(State(state): State<AppState>, request: Request, next: Next) -> 
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let is_write = method != axum::http::Method::GET && !path.contains("/search");
+    let write_delay = state.lock().write_delay;
+    if is_write && !write_delay.is_zero() {
+        tokio::time::sleep(write_delay).await;
+    }
     let shape = {
         let mut s = state.lock();
         let found = s
@@ -301,7 +324,9 @@ async fn limits(State(state): State<AppState>, request: Request, next: Next) -> 
         s.shape_faults.retain(|f| f.times > 0);
         found
     };
-    if let Some(fault) = shape {
+    if let Some(ShapeFault { shape: Shape::Delay { millis }, .. }) = shape {
+        tokio::time::sleep(Duration::from_millis(millis)).await;
+    } else if let Some(fault) = shape {
         if fault.after_handler {
             let applied = next.run(request).await;
             if is_write && applied.status().is_success() {

@@ -63,6 +63,15 @@ pub(crate) enum ToolError {
          those, or tell the user; the operator sets each token's scope in JIRA_MCP_HTTP_TOKEN_FILE"
     )]
     OutOfScope { tool: String, token: String, allowed: String },
+    /// The HTTP server's drain (SIGTERM) ran out of time before the call finished.
+    #[error(
+        "The call to {tool} was cancelled: this server is shutting down (a replica stop) and the call ran past the \
+         drain bound (JIRA_MCP_HTTP_DRAIN_SECS){}. Retry the call: another replica, or this server once restarted, \
+         will serve it{}",
+        if tool == "run_python" { "; its sandbox was removed" } else { "" },
+        if *writes { ". It writes to Jira: check the issue first, the change may have been made before the cut" } else { "" }
+    )]
+    Drained { tool: String, writes: bool },
 }
 
 impl ToolError {
@@ -77,6 +86,7 @@ impl ToolError {
             Self::ReadOnly { .. } => "read_only",
             Self::NoPermission { .. } => "no_permission",
             Self::OutOfScope { .. } => "out_of_scope",
+            Self::Drained { .. } => "drained",
         }
     }
 
@@ -417,6 +427,18 @@ mod tests {
 
     fn say(e: jira::Error) -> String {
         ToolError::from(e).to_string()
+    }
+
+    #[test]
+    fn a_drained_write_or_sandbox_run_says_what_may_have_happened() {
+        let said = |tool: &str, writes| ToolError::Drained { tool: tool.to_owned(), writes }.to_string();
+        assert!(said("update_issue", true).ends_with(
+            "will serve it. It writes to Jira: check the issue first, the change may have been made before the cut"
+        ));
+        assert!(
+            said("run_python", false).contains("(JIRA_MCP_HTTP_DRAIN_SECS); its sandbox was removed. Retry the call")
+        );
+        assert!(said("get_issue", false).ends_with("will serve it"));
     }
 
     #[test]

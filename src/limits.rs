@@ -136,6 +136,10 @@ pub(crate) fn tuned() -> Tunables {
     TUNED.get().copied().unwrap_or_default()
 }
 
+/// How long a tool call cancelled at the end of an HTTP drain may take to clean up
+/// (run_python kills and removes its sandbox) before its caller gets the error anyway.
+pub(crate) const DRAINED_CALL_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Minutes a delete preview's confirm token stays valid.
 pub(crate) const CONFIRM_TTL_MINUTES: u64 = 5;
 /// Shortest `JIRA_MCP_CONFIRM_KEY`, in bytes (HMAC-SHA256's block of security).

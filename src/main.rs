@@ -56,6 +56,9 @@ enum Command {
         /// Add this many generated issues (long descriptions, comment threads) to the demo site.
         #[arg(long, default_value_t = 0)]
         issues: usize,
+        /// Hold every write this many milliseconds before handling it (a slow site; tests).
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        write_delay_ms: u64,
     },
 }
 
@@ -110,7 +113,7 @@ enum Plan {
     /// The checks; they report configuration problems instead of failing on them.
     Doctor { require_sandbox: bool },
     /// Only the emulator.
-    Emulator { port: u16, burst: Option<u32>, extra_issues: usize },
+    Emulator { port: u16, burst: Option<u32>, extra_issues: usize, write_delay_ms: u64 },
     /// Token counts of the texts on stdin.
     BudgetCount,
     /// The telemetry report.
@@ -130,7 +133,9 @@ fn plan(command: Option<Command>, env: &Env<'_>) -> Result<Plan, config::Error> 
         Command::Serve { http: flag } => Plan::Serve { config: Config::serve(env)?, http: http(flag)? },
         Command::Demo { http: flag } => Plan::Demo { config: Config::demo(env)?, http: http(flag)? },
         Command::Doctor { require_sandbox } => Plan::Doctor { require_sandbox },
-        Command::Emulator { port, burst, issues } => Plan::Emulator { port, burst, extra_issues: issues },
+        Command::Emulator { port, burst, issues, write_delay_ms } => {
+            Plan::Emulator { port, burst, extra_issues: issues, write_delay_ms }
+        }
         Command::Budget { action: BudgetAction::Count } => Plan::BudgetCount,
         Command::Budget { action: BudgetAction::Report { since, json } } => Plan::BudgetReport {
             settings: config::telemetry_from_env(env)?,
@@ -247,11 +252,15 @@ async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
             writeln!(std::io::stdout().lock(), "{text}")?;
             Ok(ExitCode::SUCCESS)
         }
-        Plan::Emulator { port, burst, extra_issues } => {
-            let emu =
-                emulator::Emulator::start(emulator::EmulatorConfig { burst_per_second: burst, port, extra_issues })
-                    .await
-                    .context("cannot start the emulator")?;
+        Plan::Emulator { port, burst, extra_issues, write_delay_ms } => {
+            let emu = emulator::Emulator::start(emulator::EmulatorConfig {
+                burst_per_second: burst,
+                port,
+                extra_issues,
+                write_delay_ms,
+            })
+            .await
+            .context("cannot start the emulator")?;
             eprintln!(
                 "Jira emulator at {} (user {}, token {}); Ctrl-C stops it",
                 emu.url(),

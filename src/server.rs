@@ -315,6 +315,24 @@ fn text_resource(uri: &str, text: String, mime: &str) -> ReadResourceResponse {
 
 /// A tool result with every credential form scrubbed (see `crate::scrub`), content
 /// and structured content alike; it goes through JSON so no field is missed.
+/// Runs a tool call unless the HTTP drain runs out first (`stopping`); then the
+/// call gets a short grace to clean up, and the caller `ToolError::Drained`.
+async fn unless_drained(
+    stopping: &tokio_util::sync::CancellationToken,
+    tool: &str,
+    writes: bool,
+    call: impl Future<Output = Result<CallToolResponse, McpError>>,
+) -> Result<CallToolResponse, McpError> {
+    tokio::pin!(call);
+    tokio::select! {
+        result = &mut call => result,
+        () = stopping.cancelled() => {
+            let _ = tokio::time::timeout(crate::limits::DRAINED_CALL_GRACE, &mut call).await;
+            ToolError::Drained { tool: tool.to_owned(), writes }.into_call_tool_result()
+        }
+    }
+}
+
 fn scrubbed_response(response: CallToolResponse) -> CallToolResponse {
     let CallToolResponse::Complete(result) = response else { return response };
     let Ok(json) = serde_json::to_string(&result) else { return result.into() };
@@ -384,6 +402,7 @@ impl ServerHandler for JiraMcp {
         };
         let target = self.as_seen_by(caller.as_ref());
         let routed = self.tool_router.call(ToolCallContext::new(&*target, request, context));
+        let routed = unless_drained(&self.stopping, &name, writes, routed);
         let (result, facts) = crate::budget::observe(crate::progress::with_sink(sink, routed)).await;
         if let Some(forwarder) = forwarder {
             // Every progress notification goes out before the result (the sink is dropped by now).

@@ -60,6 +60,9 @@ pub struct JiraMcp {
     pub(crate) audit: crate::audit::AuditLog,
     /// Response-budget telemetry of every tool call (`crate::server` records them).
     pub(crate) budget: crate::budget::Recorder,
+    /// Cancelled when an HTTP drain runs out of time: calls still running end with
+    /// `ToolError::Drained` (`crate::server` watches it).
+    pub(crate) stopping: tokio_util::sync::CancellationToken,
     pub(crate) tool_router: ToolRouter<Self>,
 }
 
@@ -166,6 +169,7 @@ impl JiraMcp {
             unpermitted: Arc::default(),
             audit: crate::audit::AuditLog::default(),
             budget: crate::budget::Recorder::off(),
+            stopping: tokio_util::sync::CancellationToken::new(),
             tool_router,
         }
     }
@@ -239,6 +243,12 @@ impl JiraMcp {
     /// Sweeps sandbox containers left by a crash (best effort, logs only).
     pub async fn sweep_sandbox(&self) {
         self.sandbox.sweep().await;
+    }
+
+    /// At the end of an HTTP drain: every tool call still running (in every session
+    /// and copy of this server) ends with an error saying so and how to retry.
+    pub fn stop_calls(&self) {
+        self.stopping.cancel();
     }
 
     /// At shutdown: cancels running `run_python` jobs and waits (at most 10 s) until

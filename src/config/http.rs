@@ -31,6 +31,14 @@ const IDLE_TIMEOUT_SECS: Bounds = Bounds { min: 1, max: 3600, default: 60 };
 const MAX_IN_FLIGHT_PER_TOKEN: Bounds = Bounds { min: 1, max: 512, default: 64 };
 /// Most requests the whole server serves at once (SSE streams included); more get 503.
 pub const MAX_IN_FLIGHT: usize = 512;
+/// Seconds between SIGTERM and closing the listener, while `/readyz` already says
+/// `draining` and requests are still served (`JIRA_MCP_HTTP_DRAIN_DELAY_SECS`): time for a
+/// load balancer to see the replica unready.
+const DRAIN_DELAY_SECS: Bounds = Bounds { min: 0, max: 120, default: 5 };
+/// Seconds in-flight calls get to finish once the listener is closed (`JIRA_MCP_HTTP_DRAIN_SECS`);
+/// delay + drain stay below Kubernetes' default 30 s `terminationGracePeriodSeconds` (killing
+/// run_python sandboxes may add up to 10 s: docs/http-fleet.md).
+const DRAIN_SECS: Bounds = Bounds { min: 0, max: 600, default: 20 };
 
 /// What a bearer token may do: its tools and, optionally, its projects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +116,12 @@ pub struct HttpConfig {
     pub idle_timeout: Duration,
     /// Requests one token may have in flight; more get 429.
     pub max_in_flight_per_token: usize,
+    /// After SIGTERM, how long `/readyz` says `draining` while requests are still served.
+    pub drain_delay: Duration,
+    /// Then, how long in-flight calls may take before they are cancelled.
+    pub drain: Duration,
+    /// Stateless streamable HTTP (no `Mcp-Session-Id`, JSON replies): any replica answers any request.
+    pub stateless: bool,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -125,6 +139,9 @@ impl std::fmt::Debug for HttpConfig {
             .field("header_timeout", &self.header_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_in_flight_per_token", &self.max_in_flight_per_token)
+            .field("drain_delay", &self.drain_delay)
+            .field("drain", &self.drain)
+            .field("stateless", &self.stateless)
             .finish()
     }
 }
@@ -210,6 +227,9 @@ impl HttpConfig {
             idle_timeout: secs("JIRA_MCP_HTTP_IDLE_TIMEOUT_SECS", IDLE_TIMEOUT_SECS)?,
             max_in_flight_per_token: env.number("JIRA_MCP_HTTP_MAX_IN_FLIGHT_PER_TOKEN", MAX_IN_FLIGHT_PER_TOKEN)?
                 as usize,
+            drain_delay: secs("JIRA_MCP_HTTP_DRAIN_DELAY_SECS", DRAIN_DELAY_SECS)?,
+            drain: secs("JIRA_MCP_HTTP_DRAIN_SECS", DRAIN_SECS)?,
+            stateless: env.flag("JIRA_MCP_HTTP_STATELESS", false)?,
         })
     }
 }
@@ -386,6 +406,17 @@ mod tests {
             (512, 10, 60)
         );
         assert_eq!(defaults.max_in_flight_per_token, 64);
+        assert_eq!((defaults.drain_delay.as_secs(), defaults.drain.as_secs(), defaults.stateless), (5, 20, false));
+        let fleet = load(&[
+            ("JIRA_MCP_HTTP_TOKEN", GOOD),
+            ("JIRA_MCP_HTTP_DRAIN_DELAY_SECS", "0"),
+            ("JIRA_MCP_HTTP_DRAIN_SECS", "7"),
+            ("JIRA_MCP_HTTP_STATELESS", "true"),
+        ])
+        .unwrap();
+        assert_eq!((fleet.drain_delay.as_secs(), fleet.drain.as_secs(), fleet.stateless), (0, 7, true));
+        let err = load(&[("JIRA_MCP_HTTP_TOKEN", GOOD), ("JIRA_MCP_HTTP_DRAIN_SECS", "601")]).unwrap_err();
+        assert!(err.to_string().contains("from 0 to 600"), "{err}");
         let err = load(&[("JIRA_MCP_HTTP_TOKEN", GOOD), ("JIRA_MCP_HTTP_MAX_CONNECTIONS", "2")]).unwrap_err();
         assert!(err.to_string().contains("from 8 to 100000"), "{err}");
     }

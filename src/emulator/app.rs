@@ -60,6 +60,11 @@ pub enum Shape {
     },
     /// A 200 JSON answer whose headers arrive and whose body never finishes.
     SlowBody,
+    /// Jira's own answer, this many milliseconds late (a slow site); not a misbehaviour.
+    Delay {
+        /// The wait before the request is handled.
+        millis: u64,
+    },
     /// A 200 JSON answer of `bytes` bytes of garbage, streamed; with `Content-Length` only if `declare`.
     Huge {
         /// Size of the body.
@@ -93,6 +98,8 @@ pub(crate) struct Shared {
     pub(crate) shape_faults: Vec<ShapeFault>,
     /// Writes (create, edit, transition, comment, delete) that Jira applied, answered or not.
     pub(crate) writes: usize,
+    /// How long each write waits before it is handled (`EmulatorConfig::write_delay_ms`).
+    pub(crate) write_delay: std::time::Duration,
     /// Arrival times in the last second, for the burst limit.
     pub(crate) window: VecDeque<Instant>,
     /// Every arrival, for measuring the peak rate in load tests.

@@ -57,6 +57,8 @@ pub(crate) async fn shaped(shape: Shape) -> Response {
             }
             response
         }
+        // Served by the real handler after the wait (`limits`); never shaped here.
+        Shape::Delay { .. } => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Shape::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()

@@ -2,14 +2,21 @@
 //!
 //! Connections first pass `accept` (TCP_NODELAY, header-read and idle timeouts,
 //! the connection cap: all before any request is read). Then the layers,
-//! outermost first: in-flight bound + access log → `/healthz` (public) → bearer
+//! outermost first: in-flight bound + access log → the drain gate (counts calls,
+//! turns requests away while stopping) → `/healthz`, `/readyz` (public) → bearer
 //! auth (names the caller, bounds its requests in flight) → Host/Origin
 //! allow-lists → session cap (and the status of a session's DELETE) → body
 //! buffering (to name the tool) → rmcp's service (which checks Host/Origin again,
 //! enforces the body limit and keeps the sessions). Nothing reads a request body
 //! before auth. rmcp has no server-side auth of its own; this module is it.
+//!
+//! Sessions: stateful by default (rmcp's `LocalSessionManager`, `Mcp-Session-Id`,
+//! resumable SSE); `JIRA_MCP_HTTP_STATELESS=true` serves every POST on its own
+//! (no session id, JSON replies, SSE only when a call reports progress), so any
+//! replica of a fleet answers any request.
 
 mod accept;
+mod drain;
 mod events;
 
 use std::{
@@ -326,16 +333,20 @@ async fn access_log(State(gate): State<Gate>, request: Request, next: Next) -> R
     response
 }
 
-/// Builds the HTTP app. `ct` cancels every session (and their in-flight tool calls).
-pub fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken) -> Router {
-    // Resumable streams: events replayable (Last-Event-ID) while their session may
-    // live, bounded in memory; a late resume gets an error event, not silence.
-    let events = events::MemoryEventStore::new(events::Bounds {
-        per_stream: RESUME_EVENTS_PER_STREAM,
-        total_bytes: RESUME_BYTES,
-        ttl: config.session_idle,
-    });
-    let mut sessions = LocalSessionManager::default().with_event_store(events);
+/// Builds the HTTP app. `ct` cancels every session (and their in-flight tool calls);
+/// `drain` is the stop's state (`/readyz`, requests turned away while closing).
+fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken, drain: &drain::Drain) -> Router {
+    let mut sessions = LocalSessionManager::default();
+    if !config.stateless {
+        // Resumable streams: events replayable (Last-Event-ID) while their session may
+        // live, bounded in memory; a late resume gets an error event, not silence.
+        // Stateless mode has no sessions to resume (and a replica would not have the events).
+        sessions = sessions.with_event_store(events::MemoryEventStore::new(events::Bounds {
+            per_stream: RESUME_EVENTS_PER_STREAM,
+            total_bytes: RESUME_BYTES,
+            ttl: config.session_idle,
+        }));
+    }
     let mut session_config = SessionConfig::default();
     session_config.keep_alive = Some(config.session_idle);
     sessions.session_config = session_config;
@@ -346,7 +357,10 @@ pub fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken) -> R
         .with_cancellation_token(ct.child_token())
         .with_allowed_hosts(hosts.clone())
         .with_allowed_origins(config.allowed_origins.clone())
-        .with_max_request_body_bytes(config.max_body_bytes);
+        .with_max_request_body_bytes(config.max_body_bytes)
+        // Stateless: no Mcp-Session-Id, each POST served on its own, plain JSON replies.
+        .with_legacy_session_mode(!config.stateless)
+        .with_json_response(config.stateless);
     let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), mcp_config);
     let holders = config
         .tokens
@@ -397,6 +411,8 @@ pub fn router(server: JiraMcp, config: &HttpConfig, ct: &CancellationToken) -> R
         .layer(middleware::from_fn_with_state(gate.clone(), check_host_origin))
         .layer(middleware::from_fn_with_state(gate.clone(), require_bearer))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(drain::readyz).with_state(drain.clone()))
+        .layer(middleware::from_fn_with_state(drain.clone(), drain::gate))
         .layer(middleware::from_fn_with_state(gate, access_log))
 }
 
@@ -413,8 +429,7 @@ pub enum ServeError {
     },
 }
 
-/// Serves until SIGINT, SIGTERM or SIGHUP; then stops accepting, cancels every session
-/// (in-flight `run_python` containers are killed and removed) and returns.
+/// Serves until SIGINT, SIGTERM or SIGHUP; then drains (see [`serve_listener`]) and returns.
 ///
 /// # Errors
 /// When the address cannot be bound.
@@ -422,29 +437,34 @@ pub async fn serve(server: JiraMcp, config: HttpConfig) -> Result<(), ServeError
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
-    let ct = CancellationToken::new();
+    let stop = CancellationToken::new();
     let stop_signal = super::signal::stop_requested();
-    let shutdown = {
-        let ct = ct.clone();
-        async move {
+    let signals = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
             let signal = stop_signal.await;
-            tracing::info!(signal, "shutting down: cancelling sessions and in-flight tool calls");
-            ct.cancel();
-        }
+            tracing::info!(signal, "stop requested: draining");
+            stop.cancel();
+        })
     };
-    let signals = tokio::spawn(shutdown);
-    serve_listener(listener, server, config, ct).await;
+    serve_listener(listener, server, config, stop).await;
     signals.abort();
     Ok(())
 }
 
-/// Serves on `listener` until `ct` is cancelled (which also cancels every session
-/// and its tool calls), then waits (bounded) for responses and containers to finish.
+/// Longest wait, after the calls were cancelled, for their connections to close.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// Serves on `listener` until `stop` is cancelled, then drains: `/readyz` says
+/// `draining` at once while requests are still served for `drain_delay`; then the
+/// listener closes and new requests on open connections get 503 + `Retry-After`;
+/// calls in flight get `drain` to finish, the rest are cancelled with an
+/// instructive error; sessions end, sandboxes are killed and removed; it returns.
 pub async fn serve_listener(
     listener: tokio::net::TcpListener,
     server: JiraMcp,
     config: HttpConfig,
-    ct: CancellationToken,
+    stop: CancellationToken,
 ) {
     // Operators read tokens per tool on /metrics whether or not the history is kept.
     let server = server.with_token_metrics();
@@ -455,17 +475,62 @@ pub async fn serve_listener(
         tracing::warn!(%addr, "listening beyond loopback: put TLS in front (reverse proxy) and keep the token secret");
     }
     let names: Vec<&str> = config.tokens.iter().map(|t| t.name.as_str()).collect();
-    tracing::info!(%addr, tokens = ?names, "MCP over streamable HTTP at http://{addr}/mcp");
-    let drainer = server.clone();
-    let app = router(server, &config, &ct);
+    let mode = if config.stateless { "stateless" } else { "stateful sessions" };
+    tracing::info!(%addr, tokens = ?names, mode, "MCP over streamable HTTP at http://{addr}/mcp");
+    let drain = drain::Drain::default();
+    let sessions = CancellationToken::new();
+    let app = router(server.clone(), &config, &sessions, &drain);
     let limits = accept::Limits {
         max_connections: config.max_connections,
         header_timeout: config.header_timeout,
         idle_timeout: config.idle_timeout,
     };
-    accept::serve(listener, app, limits, ct).await;
-    // Cancelled tool calls remove their containers; wait (bounded) until they have.
-    drainer.drain_sandbox().await;
+    let (stop_accepting, close) = (CancellationToken::new(), CancellationToken::new());
+    let accepting = tokio::spawn(accept::serve(listener, app, limits, stop_accepting.clone(), close.clone()));
+    stop.cancelled().await;
+    drain.set_unready();
+    tracing::info!(delay_secs = config.drain_delay.as_secs(), "draining: /readyz answers 503, still serving");
+    tokio::time::sleep(config.drain_delay).await;
+    // Open connections stay open: a request on one gets 503 + Connection: close from
+    // the drain gate. Closing them now would race a proxy that is just sending a
+    // request on a kept-alive connection (nginx answers its client 502 then).
+    drain.set_closing();
+    stop_accepting.cancel();
+    let closing_since = Instant::now();
+    let open = accepting.await.ok();
+    tracing::info!(
+        calls = drain.calls(),
+        within_secs = config.drain.as_secs(),
+        "draining: listener closed, waiting for calls in flight"
+    );
+    if !drain.settled(config.drain).await {
+        tracing::warn!(calls = drain.calls(), "drain bound reached: cancelling the calls still running");
+    }
+    // Calls still running end with an instructive error; run_python's sandboxes are
+    // killed and removed (drain_sandbox waits, bounded, until they are).
+    server.stop_calls();
+    server.drain_sandbox().await;
+    // Their errors reach the clients before the sessions (and their streams) end.
+    if !drain.settled(crate::limits::DRAINED_CALL_GRACE + CLOSE_WAIT).await {
+        tracing::warn!(calls = drain.calls(), "calls still running after cancellation; ending the sessions");
+    }
+    sessions.cancel();
+    if let Some(open) = &open {
+        // Until the drain bound, kept-alive connections are left for their clients to
+        // close (a proxy's keep-alive timeout, or the 503 + Connection: close their
+        // next request gets): closing one here races a request being sent on it.
+        let left = config.drain.saturating_sub(closing_since.elapsed());
+        if !open.closed(left).await {
+            tracing::info!("drain bound reached: closing the idle connections left");
+        }
+    }
+    close.cancel();
+    if let Some(open) = open
+        && !open.closed(CLOSE_WAIT).await
+    {
+        tracing::warn!("connections still open after the drain; closing them");
+    }
+    tracing::info!("drained");
 }
 
 #[cfg(test)]

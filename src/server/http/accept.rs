@@ -38,8 +38,6 @@ pub(crate) struct Limits {
     pub(crate) idle_timeout: Duration,
 }
 
-/// Longest wait at shutdown for connections to finish their responses.
-const DRAIN: Duration = Duration::from_secs(10);
 /// Pause after a failed accept (e.g. out of file descriptors) before the next.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
@@ -166,9 +164,35 @@ impl Registry {
     }
 }
 
-/// Accepts connections and serves `app` on each until `shutdown` is cancelled;
-/// then stops accepting, lets responses in flight finish (at most 10 s) and returns.
-pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown: CancellationToken) {
+/// The connections still open after the listener closed.
+#[derive(Debug, Clone)]
+pub(crate) struct Open(Arc<Registry>);
+
+impl Open {
+    /// Waits until every connection has closed, at most `within`; false if some are left.
+    pub(crate) async fn closed(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while self.0.open() > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(ACCEPT_BACKOFF).await;
+        }
+        true
+    }
+}
+
+/// Accepts connections and serves `app` on each until `stop_accepting` is
+/// cancelled; then closes the listener and returns the connections still open.
+/// They go on (a request on one still reaches `app`) until `close` is cancelled:
+/// then each closes once its response in flight is sent, idle ones at once.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    stop_accepting: CancellationToken,
+    close: CancellationToken,
+) -> Open {
     let registry = Arc::new(Registry::default());
     loop {
         let stream = tokio::select! {
@@ -181,7 +205,7 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, sh
                     continue;
                 }
             },
-            () = shutdown.cancelled() => break,
+            () = stop_accepting.cancelled() => break,
         };
         // Without it, small responses on a reused connection wait for the
         // client's delayed ACK (about 40 ms per request).
@@ -189,16 +213,14 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, sh
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
         let Some((id, conn)) = registry.admit(limits.max_connections) else { continue };
-        let (registry, app, shutdown) = (registry.clone(), app.clone(), shutdown.clone());
+        let (registry, app, close) = (registry.clone(), app.clone(), close.clone());
         tokio::spawn(async move {
-            connection(stream, app, &conn, limits, &shutdown).await;
+            connection(stream, app, &conn, limits, &close).await;
             registry.remove(id);
         });
     }
-    let deadline = Instant::now() + DRAIN;
-    while registry.open() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(ACCEPT_BACKOFF).await;
-    }
+    drop(listener);
+    Open(registry)
 }
 
 /// Serves one connection until it ends, is evicted, idles out, or shuts down.
