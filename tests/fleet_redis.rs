@@ -99,7 +99,9 @@ async fn two_replicas_share_one_rate_budget_through_redis() {
     let shared = busiest_second_of_two_replicas(Some(&redis)).await;
     let alone = busiest_second_of_two_replicas(None).await;
     println!("busiest second at the emulator, fleet budget 20/s + burst 10: with Redis {shared}, without {alone}");
-    assert!(shared <= 30, "two replicas sharing Redis sent {shared} requests in one second; the budget is 20 + 10");
+    // Admissions are on Redis's clock, arrivals on the emulator's: a request admitted just after a window's
+    // second may arrive inside it, so one arrival of jitter is allowed (the control is twice the budget).
+    assert!(shared <= 31, "two replicas sharing Redis sent {shared} requests in one second; the budget is 20 + 10");
     assert!(alone > 30, "control: without Redis each replica has its own budget, together about twice: {alone}");
 }
 
