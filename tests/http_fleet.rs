@@ -67,9 +67,10 @@ async fn replica(emu: &Emulator, vars: &[(&str, &str)]) -> Replica {
     Replica { addr, stop, served }
 }
 
-/// A fresh client per request (no pooled connection survives into the next check).
+/// A fresh client per request (no pooled connection survives into the next check). Plain HTTP to
+/// loopback, so no CA roots: the tests also run in the Nix build sandbox, which has none.
 fn fresh() -> reqwest::Client {
-    reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap()
+    reqwest::Client::builder().pool_max_idle_per_host(0).tls_certs_only(Vec::new()).build().unwrap()
 }
 
 async fn get(url: &str) -> (u16, String) {
@@ -211,7 +212,7 @@ async fn a_request_arriving_while_the_listener_closes_gets_a_retryable_503() {
     let url = server.url("/mcp");
     let in_flight = tokio::spawn(async move { reply(rpc(&url, &[], &get_issue(1, "DEMO-1")).await).await });
     // A client with a kept-alive connection from before the stop.
-    let pooled_before = reqwest::Client::new();
+    let pooled_before = common::probe_client();
     let r = pooled_before.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(r.text().await.unwrap(), "ok");
     // A client that has sent half a request head when the stop comes.
