@@ -148,7 +148,7 @@ async fn run_python_over_stdio_end_to_end() {
 
 #[tokio::test]
 #[ignore = "needs Docker + runsc"]
-async fn sigterm_on_the_http_server_cancels_in_flight_runs_and_removes_their_containers() {
+async fn sigterm_on_the_http_server_drains_then_cancels_in_flight_runs_and_removes_their_containers() {
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
     use rmcp::transport::{StreamableHttpClientTransport, streamable_http_client::StreamableHttpClientTransportConfig};
@@ -159,6 +159,9 @@ async fn sigterm_on_the_http_server_cancels_in_flight_runs_and_removes_their_con
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-mcp"))
         .args(["demo", "--http", &format!("127.0.0.1:{port}")])
         .env("JIRA_MCP_HTTP_TOKEN", token)
+        // The drain: 1 s not ready, then 2 s for calls in flight, then they are cancelled.
+        .env("JIRA_MCP_HTTP_DRAIN_DELAY_SECS", "1")
+        .env("JIRA_MCP_HTTP_DRAIN_SECS", "2")
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -187,10 +190,18 @@ async fn sigterm_on_the_http_server_cancels_in_flight_runs_and_removes_their_con
     }
     let pid = i32::try_from(child.id().unwrap()).unwrap();
     kill(Pid::from_raw(pid), Signal::SIGTERM).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!leftovers().is_empty(), "the drain lets a call in flight go on at first");
+    // Delay + drain bound + at most 10 s to remove the sandbox.
     let status =
-        tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("server exits after SIGTERM").unwrap();
+        tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("server exits after SIGTERM").unwrap();
     assert!(status.success(), "graceful exit: {status:?}");
-    let _ = tokio::time::timeout(Duration::from_secs(5), call).await;
+    let answer = tokio::time::timeout(Duration::from_secs(5), call).await;
+    // The wording is tests/http_fleet.rs's to check; here, if the answer came through, it is the drain's.
+    if let Ok(Ok(Ok(result))) = answer {
+        let (is_error, text) = common::text(&result);
+        assert!(is_error && text.contains("JIRA_MCP_HTTP_DRAIN_SECS"), "{text}");
+    }
     let started = Instant::now();
     while !leftovers().is_empty() {
         assert!(
