@@ -205,7 +205,13 @@ pub(crate) async fn serve(
                     continue;
                 }
             },
-            () = stop_accepting.cancelled() => break,
+            () = stop_accepting.cancelled() => match pending(&listener).await {
+                // Connections the kernel completed before the listener closes would be reset
+                // with their request unread (a proxy answers 502 and does not retry a POST):
+                // take them too; their requests get the draining server's retryable answer.
+                Some(stream) => stream,
+                None => break,
+            },
         };
         // Without it, small responses on a reused connection wait for the
         // client's delayed ACK (about 40 ms per request).
@@ -221,6 +227,14 @@ pub(crate) async fn serve(
     }
     drop(listener);
     Open(registry)
+}
+
+/// A connection already waiting in the listener's backlog, if any (never waits for a new one).
+async fn pending(listener: &TcpListener) -> Option<TcpStream> {
+    match tokio::time::timeout(Duration::ZERO, listener.accept()).await {
+        Ok(Ok((stream, _peer))) => Some(stream),
+        Ok(Err(_)) | Err(_) => None,
+    }
 }
 
 /// Serves one connection until it ends, is evicted, idles out, or shuts down.
@@ -268,6 +282,37 @@ async fn connection(stream: TcpStream, app: Router, conn: &Arc<Conn>, limits: Li
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn connections_waiting_in_the_backlog_when_accepting_stops_are_served_not_reset() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        // See the fleet test's drain check: nginx answered 502 to a few POSTs sent on connections the kernel
+        // had completed just before the listener closed.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut waiting = Vec::new();
+        for _ in 0..10 {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+            waiting.push(stream);
+        }
+        let stop = CancellationToken::new();
+        stop.cancel();
+        let app = Router::new().route("/", axum::routing::get(|| async { "served" }));
+        let limits = Limits {
+            max_connections: 64,
+            header_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(5),
+        };
+        let open = serve(listener, app, limits, stop, CancellationToken::new()).await;
+        for mut stream in waiting {
+            let mut answer = String::new();
+            let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut answer)).await;
+            assert!(matches!(read, Ok(Ok(_))), "{read:?}");
+            assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("served"), "{answer:?}");
+        }
+        assert!(open.closed(Duration::from_secs(5)).await);
+    }
 
     #[test]
     fn at_the_cap_the_longest_idle_connection_makes_room_and_busy_ones_never_do() {
