@@ -18,6 +18,7 @@
 mod accept;
 mod drain;
 mod events;
+mod guarded;
 
 use std::{
     collections::HashMap,

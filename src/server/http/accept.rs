@@ -8,20 +8,14 @@
 
 use std::{
     collections::HashMap,
-    pin::Pin,
     sync::{
         Arc, Mutex, PoisonError,
         atomic::{AtomicU64, AtomicUsize, Ordering},
     },
-    task::{Context, Poll},
     time::{Duration, Instant},
 };
 
-use axum::{
-    Router,
-    body::{Body, Bytes},
-};
-use http_body::{Frame, SizeHint};
+use axum::{Router, body::Body};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
@@ -78,30 +72,6 @@ impl Drop for Busy {
     fn drop(&mut self) {
         self.0.touch();
         self.0.busy.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// A response body that keeps its request counted as in flight until it ends
-/// (SSE streams included), so a streaming connection is never taken for idle.
-struct Tracked {
-    inner: Body,
-    _busy: Busy,
-}
-
-impl http_body::Body for Tracked {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 
@@ -246,7 +216,7 @@ async fn connection(stream: TcpStream, app: Router, conn: &Arc<Conn>, limits: Li
             let app = app.clone();
             async move {
                 let response = app.oneshot(request.map(Body::new)).await?;
-                Ok::<_, std::convert::Infallible>(response.map(|inner| Body::new(Tracked { inner, _busy: busy })))
+                Ok::<_, std::convert::Infallible>(response.map(|inner| super::guarded::hold(inner, busy)))
             }
         })
     };

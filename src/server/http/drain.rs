@@ -17,23 +17,19 @@
 //! no end of its own and must not hold the stop for the whole bound.
 
 use std::{
-    pin::Pin,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    task::{Context, Poll},
     time::Duration,
 };
 
 use axum::{
-    body::{Body, Bytes},
     extract::{Request, State},
     http::{HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use http_body::{Frame, SizeHint};
 use tokio_util::sync::CancellationToken;
 
 /// How often the drain looks whether the calls in flight have finished.
@@ -93,29 +89,6 @@ impl Drop for Held {
     }
 }
 
-/// A response body that keeps its call counted until the body ends (SSE included).
-struct HeldBody {
-    inner: Body,
-    _held: Held,
-}
-
-impl http_body::Body for HeldBody {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
 /// `GET /readyz`: `ready`, or `503 draining` from the stop signal on. Public: it
 /// reveals nothing else.
 pub(crate) async fn readyz(State(drain): State<Drain>) -> Response {
@@ -154,7 +127,7 @@ pub(crate) async fn gate(State(drain): State<Drain>, request: Request, next: Nex
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     match held {
-        Some(held) => response.map(|inner| Body::new(HeldBody { inner, _held: held })),
+        Some(held) => response.map(|inner| super::guarded::hold(inner, held)),
         None => response,
     }
 }
