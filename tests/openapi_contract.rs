@@ -219,22 +219,14 @@ async fn rest_v2_is_v3_with_rich_text_as_strings() {
     let http = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", emu.url());
     let auth = |r: reqwest::RequestBuilder| r.basic_auth(DEMO_EMAIL, Some(DEMO_TOKEN));
+    let get_json = |path: String| {
+        let request = auth(http.get(url(&path)));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
 
-    let v3: Value = auth(http.get(url("/rest/api/3/issue/DEMO-1?fields=description,summary")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v3 = get_json("/rest/api/3/issue/DEMO-1?fields=description,summary".to_owned()).await;
     assert_eq!(v3["fields"]["description"]["type"], "doc", "control: v3 carries ADF");
-    let v2: Value = auth(http.get(url("/rest/api/2/issue/DEMO-1?fields=description,summary&updateHistory=true")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v2 = get_json("/rest/api/2/issue/DEMO-1?fields=description,summary&updateHistory=true".to_owned()).await;
     let description = v2["fields"]["description"].as_str().expect("v2 description is a string");
     assert!(description.contains("Steps to reproduce"), "{description}");
     assert_eq!(v2["fields"]["summary"], v3["fields"]["summary"]);
@@ -254,13 +246,7 @@ async fn rest_v2_is_v3_with_rich_text_as_strings() {
         .unwrap();
     assert_eq!(comment.status(), 201);
     assert_eq!(comment.json::<Value>().await.unwrap()["body"], "A plain *comment*");
-    let stored: Value = auth(http.get(url(&format!("/rest/api/3/issue/{key}?fields=description,comment"))))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored = get_json(format!("/rest/api/3/issue/{key}?fields=description,comment")).await;
     assert_eq!(stored["fields"]["description"]["type"], "doc", "a v2 string is stored as ADF");
     assert_eq!(stored["fields"]["comment"]["comments"][0]["body"]["type"], "doc");
 
